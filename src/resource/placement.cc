@@ -1,0 +1,457 @@
+#include "resource/placement.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <numeric>
+#include <set>
+
+namespace harch {
+namespace {
+
+constexpr int kMaxUnits = 100'000;
+constexpr size_t kMaxPairwiseUnits = 2048;  // above this, link_distance is not summed
+
+// Levels of the path key below which the planner splits a group into sub-groups.
+enum Level : int { kHubL = 0, kRackL, kOuterL, kInnerL, kNumaL, kBridgeL, kSwitchL, kGpuL, kLevels };
+
+struct Candidate {
+  GpuIdx gpu;
+  int32_t cap;  // units of the request this GPU can still host
+  std::array<uint32_t, kLevels> key;
+};
+
+// Picks how many units to take from each bucket so that the fewest buckets are used and the
+// last one is the tightest fit. REQUIRES: sum(caps) >= k.
+std::vector<int> TakeFromBuckets(const std::vector<int64_t>& caps, int64_t k) {
+  std::vector<int> take(caps.size(), 0);
+  std::vector<size_t> order(caps.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return caps[a] > caps[b]; });
+  int64_t remaining = k;
+  for (size_t i = 0; i < order.size() && remaining > 0; ++i) {
+    if (caps[order[i]] >= remaining) {
+      // The tightest bucket from here on that still holds the rest; among equals the earliest.
+      size_t best = i;
+      for (size_t j = i + 1; j < order.size() && caps[order[j]] >= remaining; ++j) {
+        if (caps[order[j]] < caps[order[best]]) best = j;
+      }
+      take[order[best]] = static_cast<int>(remaining);
+      remaining = 0;
+    } else {
+      take[order[i]] = static_cast<int>(caps[order[i]]);
+      remaining -= caps[order[i]];
+    }
+  }
+  HARCH_CHECK(remaining == 0);
+  return take;
+}
+
+bool IsCountryCode(const std::string& s) {
+  return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
+         std::isupper(static_cast<unsigned char>(s[1]));
+}
+
+std::string Join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+class Planner {
+ public:
+  Planner(const Topology& topo, const PlacementRequest& req) : topo_(topo), req_(req) {}
+
+  PlacementOutcome Run() {
+    Prepare();
+    Scan();
+    PlacementOutcome out;
+    if (auto plan = Search()) {
+      out.plan = std::move(plan);
+    } else {
+      out.no_fit = Explain();
+    }
+    return out;
+  }
+
+ private:
+  std::string Units() const {
+    if (!req_.mig_profile.empty()) return "MIG " + req_.mig_profile + " instances";
+    if (req_.share < kWholeGpu) return std::to_string(req_.share.value) + "m GPU shares";
+    return "GPUs";
+  }
+
+  // Per-hub and per-model filters, computed once.
+  void Prepare() {
+    const auto& hubs = topo_.hubs();
+    hub_ok_.assign(hubs.size(), 0);
+    for (size_t h = 0; h < hubs.size(); ++h) {
+      const bool in_juris = req_.jurisdiction.empty() ||
+                            std::find(req_.jurisdiction.begin(), req_.jurisdiction.end(),
+                                      hubs[h].country) != req_.jurisdiction.end();
+      const bool hub_match = req_.hub.empty() || hubs[h].id == req_.hub;
+      hub_ok_[h] = in_juris && hub_match;
+    }
+    const auto& models = topo_.catalog().models();
+    model_ok_.assign(models.size(), 0);
+    mig_shape_.assign(models.size(), -1);
+    for (size_t m = 0; m < models.size(); ++m) {
+      const GpuModel& model = models[m];
+      bool ok = req_.models.empty() ||
+                std::any_of(req_.models.begin(), req_.models.end(),
+                            [&](const std::string& q) { return GpuCatalog::Matches(model, q); });
+      ok = ok && model.compute_capability >= req_.min_compute_capability;
+      if (!req_.mig_profile.empty()) {
+        auto shape = FindMigShape(model, req_.mig_profile);
+        ok = ok && shape.has_value() &&
+             MigInstanceMemory(model, MigShapes()[*shape]) >= req_.min_memory;
+        if (shape) mig_shape_[m] = *shape;
+      }
+      model_ok_[m] = ok;
+    }
+  }
+
+  bool NodeMatches(const Node& node) const {
+    for (const auto& [k, v] : req_.node_labels) {
+      auto it = node.labels.find(k);
+      if (it == node.labels.end() || it->second != v) return false;
+    }
+    return true;
+  }
+
+  // Units of the request a GPU could host if it were idle (configuration only).
+  int32_t StaticCap(const Gpu& gpu) const {
+    if (!model_ok_[gpu.model.value]) return 0;
+    if (!req_.mig_profile.empty()) {
+      if (!gpu.mig_enabled) return 0;
+      return MigFreeInstances(0, MigShapes()[mig_shape_[gpu.model.value]]);
+    }
+    if (gpu.mig_enabled || gpu.memory < req_.min_memory) return 0;
+    return static_cast<int32_t>(kWholeGpu.value / req_.share.value);
+  }
+
+  // Units it can host now.
+  int32_t FreeCap(const Gpu& gpu) const {
+    if (!req_.mig_profile.empty()) {
+      return MigFreeInstances(gpu.mig_mask, MigShapes()[mig_shape_[gpu.model.value]]);
+    }
+    return static_cast<int32_t>((kWholeGpu.value - gpu.used_milli) / req_.share.value);
+  }
+
+  void Scan() {
+    dom_cap_.assign(topo_.domains().size(), 0);
+    dom_static_.assign(topo_.domains().size(), 0);
+    node_cap_.assign(topo_.nodes().size(), 0);
+    rack_cap_.assign(topo_.racks().size(), 0);
+    hub_cap_.assign(topo_.hubs().size(), 0);
+    hub_static_.assign(topo_.hubs().size(), 0);
+    cap_.assign(topo_.gpus().size(), 0);
+    const auto& nodes = topo_.nodes();
+    for (size_t n = 0; n < nodes.size(); ++n) {
+      const Node& node = nodes[n];
+      if (node.state == NodeState::kRemoved || !hub_ok_[node.hub.value]) continue;
+      located_ += static_cast<int64_t>(node.gpus.size());
+      if (!NodeMatches(node)) continue;
+      const bool node_free = node.exclusive_owner == 0 && (!req_.exclusive_node || node.busy_gpus == 0);
+      for (GpuIdx g : node.gpus) {
+        const Gpu& gpu = topo_.gpu(g);
+        const int32_t static_cap = StaticCap(gpu);
+        if (static_cap == 0) continue;
+        static_total_ += static_cap;
+        dom_static_[gpu.domain.value] += static_cap;
+        hub_static_[gpu.hub.value] += static_cap;
+        if (!topo_.Schedulable(g, req_.allow_degraded)) continue;
+        healthy_total_ += static_cap;
+        if (!node_free) continue;
+        const int32_t cap = FreeCap(gpu);
+        if (cap == 0) continue;
+        cap_[g.value] = cap;
+        free_total_ += cap;
+        dom_cap_[gpu.domain.value] += cap;
+        node_cap_[n] += cap;
+        rack_cap_[gpu.rack.value] += cap;
+        hub_cap_[gpu.hub.value] += cap;
+      }
+    }
+  }
+
+  // Best fit among groups: the smallest room that still holds k; ties to the lowest index.
+  static std::optional<size_t> BestFit(const std::vector<int64_t>& caps, int64_t k) {
+    std::optional<size_t> best;
+    for (size_t i = 0; i < caps.size(); ++i) {
+      if (caps[i] >= k && (!best || caps[i] < caps[*best])) best = i;
+    }
+    return best;
+  }
+
+  std::optional<Plan> Search() {
+    const int64_t k = req_.count;
+    if (free_total_ < k) return std::nullopt;
+    std::vector<GpuIdx> members;
+    Level start = kNumaL;
+    if (auto d = BestFit(dom_cap_, k)) {
+      const NvlinkDomain& dom = topo_.domain(DomainIdx(*d));
+      members = dom.gpus;
+      start = dom.kind == DomainKind::kMultiNode ? kInnerL : kNumaL;
+    } else if (req_.nvlink == NvlinkPolicy::kRequired) {
+      return std::nullopt;
+    } else if (auto n = BestFit(node_cap_, k)) {
+      members = topo_.node(NodeIdx(*n)).gpus;
+      start = kInnerL;
+    } else if (auto r = BestFit(rack_cap_, k)) {
+      AppendRack(RackIdx(*r), &members);
+      start = kOuterL;
+    } else if (auto h = BestFit(hub_cap_, k)) {
+      for (RackIdx r : topo_.hub(HubIdx(*h)).racks) AppendRack(r, &members);
+      start = kRackL;
+    } else if (req_.allow_multi_hub) {
+      for (size_t r = 0; r < topo_.racks().size(); ++r) AppendRack(RackIdx(r), &members);
+      start = kHubL;
+    } else {
+      return std::nullopt;
+    }
+    std::vector<Candidate> cands;
+    for (GpuIdx g : members) {
+      if (cap_[g.value] > 0) cands.push_back(MakeCandidate(g));
+    }
+    std::sort(cands.begin(), cands.end(),
+              [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
+    Plan plan;
+    Distribute(cands, 0, cands.size(), start, k, &plan.grants);
+    plan.cost = CostOf(topo_, plan.grants);
+    return plan;
+  }
+
+  void AppendRack(RackIdx r, std::vector<GpuIdx>* out) const {
+    for (NodeIdx n : topo_.rack(r).nodes) {
+      const auto& gpus = topo_.node(n).gpus;
+      out->insert(out->end(), gpus.begin(), gpus.end());
+    }
+  }
+
+  Candidate MakeCandidate(GpuIdx g) const {
+    const Gpu& gpu = topo_.gpu(g);
+    const bool multi = topo_.domain(gpu.domain).kind == DomainKind::kMultiNode;
+    return {g, cap_[g.value],
+            {gpu.hub.value, gpu.rack.value, multi ? gpu.domain.value : gpu.node.value,
+             multi ? gpu.node.value : gpu.domain.value, static_cast<uint32_t>(gpu.numa),
+             static_cast<uint32_t>(gpu.host_bridge), static_cast<uint32_t>(gpu.pcie_switch),
+             static_cast<uint32_t>(gpu.index)}};
+  }
+
+  // Splits [begin, end) by the key at `level` and takes k units from the fewest sub-groups.
+  void Distribute(const std::vector<Candidate>& c, size_t begin, size_t end, int level, int64_t k,
+                  std::vector<GpuGrant>* out) const {
+    std::vector<std::pair<size_t, size_t>> runs;
+    std::vector<int64_t> caps;
+    for (size_t i = begin; i < end;) {
+      size_t j = i;
+      int64_t cap = 0;
+      while (j < end && c[j].key[level] == c[i].key[level]) cap += c[j++].cap;
+      runs.emplace_back(i, j);
+      caps.push_back(cap);
+      i = j;
+    }
+    const std::vector<int> take = TakeFromBuckets(caps, k);
+    for (size_t r = 0; r < runs.size(); ++r) {
+      if (take[r] == 0) continue;
+      if (level == kGpuL) {
+        Grant(c[runs[r].first].gpu, take[r], out);
+      } else {
+        Distribute(c, runs[r].first, runs[r].second, level + 1, take[r], out);
+      }
+    }
+  }
+
+  void Grant(GpuIdx g, int units, std::vector<GpuGrant>* out) const {
+    const Gpu& gpu = topo_.gpu(g);
+    if (req_.mig_profile.empty()) {
+      for (int i = 0; i < units; ++i) out->push_back({g, req_.share, -1, -1});
+      return;
+    }
+    const int shape_idx = mig_shape_[gpu.model.value];
+    const MigShape& shape = MigShapes()[shape_idx];
+    uint8_t mask = gpu.mig_mask;
+    for (int i = 0; i < units; ++i) {
+      auto start = MigBestStart(mask, shape);
+      HARCH_CHECK(start.has_value());
+      mask |= MigSliceBits(shape, *start);
+      out->push_back({g, kWholeGpu, shape_idx, *start});
+    }
+  }
+
+  NoFit Explain() const {
+    const int64_t k = req_.count;
+    const std::string desc = DescribeRequest(req_);
+    const std::string units = Units();
+    const std::string wanted = "; " + std::to_string(k) + " requested";
+    auto max_of = [](const std::vector<int64_t>& v) {
+      return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+    };
+    if (located_ == 0) {
+      std::vector<std::string> hubs;
+      for (const auto& h : topo_.hubs()) hubs.push_back(h.id + " (" + h.country + ")");
+      const bool by_hub = !req_.hub.empty();
+      return {by_hub ? "hub" : "jurisdiction",
+              "no hub matches " + (by_hub ? "hub '" + req_.hub + "'" : "") +
+                  (by_hub && !req_.jurisdiction.empty() ? " and " : "") +
+                  (req_.jurisdiction.empty() ? "" : "jurisdiction " + Join(req_.jurisdiction, "/")) +
+                  "; hubs are " + Join(hubs, ", "),
+              true};
+    }
+    if (static_total_ < k) {
+      return {"hardware",
+              "only " + std::to_string(static_total_) + " " + units + " match (" + desc + ")" +
+                  wanted,
+              true};
+    }
+    if (req_.nvlink == NvlinkPolicy::kRequired && max_of(dom_static_) < k) {
+      return {"nvlink",
+              "the largest NVLink domain with matching GPUs (" + desc + ") has " +
+                  std::to_string(max_of(dom_static_)) + " " + units + wanted + " in one domain",
+              true};
+    }
+    if (!req_.allow_multi_hub && max_of(hub_static_) < k) {
+      return {"hub",
+              "no single hub has " + std::to_string(k) + " matching " + units + " (" + desc +
+                  "); the largest has " + std::to_string(max_of(hub_static_)) +
+                  " and the request may not span hubs",
+              true};
+    }
+    if (healthy_total_ < k) {
+      return {"health",
+              "only " + std::to_string(healthy_total_) + " of the " +
+                  std::to_string(static_total_) + " matching " + units +
+                  " are healthy and on schedulable nodes" + wanted,
+              false};
+    }
+    if (free_total_ < k) {
+      return {"capacity",
+              "only " + std::to_string(free_total_) + " matching " + units + " are free (" + desc +
+                  ")" + (req_.exclusive_node ? " on idle nodes" : "") + wanted,
+              false};
+    }
+    if (req_.nvlink == NvlinkPolicy::kRequired) {
+      return {"nvlink",
+              "the largest free NVLink domain with matching GPUs (" + desc + ") has " +
+                  std::to_string(max_of(dom_cap_)) + " free " + units + wanted + " in one domain",
+              false};
+    }
+    return {"hub",
+            "at most " + std::to_string(max_of(hub_cap_)) + " matching " + units +
+                " are free in one hub (" + desc + ")" + wanted + " and the request may not span hubs",
+            false};
+  }
+
+  const Topology& topo_;
+  const PlacementRequest& req_;
+  std::vector<uint8_t> hub_ok_, model_ok_;
+  std::vector<int> mig_shape_;
+  std::vector<int32_t> cap_;
+  std::vector<int64_t> dom_cap_, dom_static_, node_cap_, rack_cap_, hub_cap_, hub_static_;
+  int64_t located_ = 0, static_total_ = 0, healthy_total_ = 0, free_total_ = 0;
+};
+
+}  // namespace
+
+std::string DescribeRequest(const PlacementRequest& req) {
+  std::vector<std::string> parts;
+  if (!req.jurisdiction.empty()) parts.push_back("in " + Join(req.jurisdiction, "/"));
+  if (!req.hub.empty()) parts.push_back("hub " + req.hub);
+  if (!req.models.empty()) parts.push_back("model " + Join(req.models, "|"));
+  if (req.min_memory.value > 0) parts.push_back(">= " + FormatBytes(req.min_memory));
+  if (req.min_compute_capability > 0) {
+    parts.push_back("cc >= " + FormatComputeCapability(req.min_compute_capability));
+  }
+  if (!req.mig_profile.empty()) parts.push_back("MIG " + req.mig_profile);
+  for (const auto& [k, v] : req.node_labels) parts.push_back(k + "=" + v);
+  if (req.allow_degraded) parts.push_back("degraded allowed");
+  return parts.empty() ? "any GPU" : Join(parts, ", ");
+}
+
+Status ValidateRequest(const Topology& topo, const PlacementRequest& req) {
+  if (req.count < 1 || req.count > kMaxUnits) {
+    return InvalidArgument("count must be between 1 and " + std::to_string(kMaxUnits) + ", got " +
+                           std::to_string(req.count));
+  }
+  if (req.share.value <= 0 || req.share > kWholeGpu) {
+    return InvalidArgument("share must be between 1 and 1000 milli-GPU, got " +
+                           std::to_string(req.share.value));
+  }
+  if (!req.mig_profile.empty() && req.share < kWholeGpu) {
+    return InvalidArgument("ask for a MIG profile or a GPU share, not both");
+  }
+  if (req.min_memory.value < 0) return InvalidArgument("min memory must not be negative");
+  for (const auto& m : req.models) {
+    if (!topo.catalog().KnowsNameOrFamily(m)) {
+      std::string known;
+      for (const auto& model : topo.catalog().models()) known += (known.empty() ? "" : ", ") + model.name;
+      return InvalidArgument("unknown GPU model '" + m + "' (known: " + known + ")");
+    }
+  }
+  if (!req.mig_profile.empty()) {
+    const auto& models = topo.catalog().models();
+    const bool known = std::any_of(models.begin(), models.end(), [&](const GpuModel& m) {
+      return FindMigShape(m, req.mig_profile).has_value();
+    });
+    if (!known) {
+      return InvalidArgument("unknown MIG profile '" + req.mig_profile +
+                             "' (e.g. 1g.10gb, 2g.20gb, 3g.40gb, 4g.40gb, 7g.80gb on 80 GB parts)");
+    }
+  }
+  for (const auto& c : req.jurisdiction) {
+    if (!IsCountryCode(c)) {
+      return InvalidArgument("jurisdiction must list ISO 3166-1 alpha-2 codes such as MA, got '" +
+                             c + "'");
+    }
+  }
+  if (!req.hub.empty() && !topo.FindHub(req.hub)) {
+    return InvalidArgument("unknown hub '" + req.hub + "'");
+  }
+  return Status::Ok();
+}
+
+Result<PlacementOutcome> FindPlacement(const Topology& topo, const PlacementRequest& req) {
+  HARCH_RETURN_IF_ERROR(ValidateRequest(topo, req));
+  return Planner(topo, req).Run();
+}
+
+PlanCost CostOf(const Topology& topo, const std::vector<GpuGrant>& grants) {
+  PlanCost cost;
+  std::set<uint32_t> domains, nodes;
+  std::map<uint32_t, std::set<uint32_t>> newly_busy;  // domain -> GPUs that were idle
+  for (const auto& g : grants) {
+    const Gpu& gpu = topo.gpu(g.gpu);
+    domains.insert(gpu.domain.value);
+    nodes.insert(gpu.node.value);
+    if (topo.Idle(g.gpu)) newly_busy[gpu.domain.value].insert(g.gpu.value);
+  }
+  cost.domains = static_cast<int>(domains.size());
+  cost.nodes = static_cast<int>(nodes.size());
+  if (grants.size() <= kMaxPairwiseUnits) {
+    for (size_t i = 0; i < grants.size(); ++i) {
+      for (size_t j = i + 1; j < grants.size(); ++j) {
+        const LinkClass c = topo.Distance(grants[i].gpu, grants[j].gpu);
+        cost.span = std::max(cost.span, c);
+        cost.link_distance += static_cast<int>(c);
+      }
+    }
+  } else {
+    // The link classes nest, so the farthest GPU from any one of them gives the span.
+    for (const auto& g : grants) cost.span = std::max(cost.span, topo.Distance(grants[0].gpu, g.gpu));
+  }
+  for (const auto& [d, taken] : newly_busy) {
+    const NvlinkDomain& dom = topo.domain(DomainIdx(d));
+    if (dom.gpus.size() < 2) continue;
+    int free_before = 0;
+    for (GpuIdx g : dom.gpus) free_before += topo.Idle(g) && topo.Schedulable(g, true) ? 1 : 0;
+    const int size = static_cast<int>(dom.gpus.size());
+    const int free_after = free_before - static_cast<int>(taken.size());
+    const int stranded_before = free_before < size ? free_before : 0;
+    const int stranded_after = free_after < size ? free_after : 0;
+    cost.stranded_delta += stranded_after - stranded_before;
+  }
+  return cost;
+}
+
+}  // namespace harch
