@@ -1,7 +1,6 @@
 #include "resource/topology.h"
 
 #include <algorithm>
-#include <set>
 
 namespace harch {
 
@@ -157,15 +156,13 @@ Result<NodeIdx> Topology::AddNode(RackIdx rack_idx, const NodeDef& def) {
   return idx;
 }
 
-std::vector<AllocationId> Topology::AllocationsOn(const std::vector<GpuIdx>& gpus) const {
-  std::set<GpuIdx> wanted(gpus.begin(), gpus.end());
+std::vector<AllocationId> Topology::AllocationsOn(NodeIdx node, GpuIdx gpu) const {
   std::vector<AllocationId> out;
-  for (const auto& [id, alloc] : allocations_) {
-    for (const auto& grant : alloc.grants) {
-      if (wanted.count(grant.gpu)) {
-        out.push_back(id);
-        break;
-      }
+  for (AllocationId id : nodes_[node.value].allocations) {
+    const auto& grants = allocations_.at(id).grants;
+    if (!gpu.valid() || std::any_of(grants.begin(), grants.end(),
+                                    [&](const GpuGrant& g) { return g.gpu == gpu; })) {
+      out.push_back(id);
     }
   }
   std::sort(out.begin(), out.end());
@@ -178,7 +175,7 @@ std::vector<AllocationId> Topology::RemoveNode(NodeIdx n) {
   node.state = NodeState::kRemoved;
   node_by_id_.erase(node.id);
   ++generation_;
-  return AllocationsOn(node.gpus);
+  return AllocationsOn(n);
 }
 
 std::vector<AllocationId> Topology::SetNodeState(NodeIdx n, NodeState state) {
@@ -187,7 +184,7 @@ std::vector<AllocationId> Topology::SetNodeState(NodeIdx n, NodeState state) {
   if (node.state == NodeState::kRemoved || node.state == state) return {};
   node.state = state;
   ++generation_;
-  if (state == NodeState::kDown) return AllocationsOn(node.gpus);
+  if (state == NodeState::kDown) return AllocationsOn(n);
   return {};
 }
 
@@ -196,7 +193,7 @@ std::vector<AllocationId> Topology::SetGpuHealth(GpuIdx g, Health health) {
   if (gpu.health == health) return {};
   gpu.health = health;
   ++generation_;
-  if (health == Health::kFailed) return AllocationsOn({g});
+  if (health == Health::kFailed) return AllocationsOn(gpu.node, g);
   return {};
 }
 
@@ -312,6 +309,10 @@ Result<AllocationId> Topology::Allocate(std::string owner, std::vector<GpuGrant>
   }
   ++next_allocation_;
   ++generation_;
+  for (const auto& grant : grants) {
+    auto& on_node = nodes_[gpus_[grant.gpu.value].node.value].allocations;
+    if (std::find(on_node.begin(), on_node.end(), id) == on_node.end()) on_node.push_back(id);
+  }
   allocations_.emplace(id, Allocation{id, std::move(owner), std::move(grants), exclusive_nodes});
   return id;
 }
@@ -323,6 +324,7 @@ Status Topology::Release(AllocationId id) {
     ApplyGrant(grant, -1);
     Node& node = nodes_[gpus_[grant.gpu.value].node.value];
     if (node.exclusive_owner == id.value) node.exclusive_owner = 0;
+    std::erase(node.allocations, id);
   }
   allocations_.erase(it);
   ++generation_;

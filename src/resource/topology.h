@@ -82,6 +82,7 @@ struct Node {
   std::vector<GpuIdx> gpus;
   uint64_t exclusive_owner = 0;  // AllocationId holding the whole node, 0 if none
   int busy_gpus = 0;             // GPUs with any allocation on them
+  std::vector<AllocationId> allocations;  // allocations with a grant on this node
 };
 
 struct Gpu {
@@ -204,7 +205,8 @@ class Topology {
  private:
   Status CheckGrant(const GpuGrant& grant, bool exclusive_nodes, uint64_t owner) const;
   void ApplyGrant(const GpuGrant& grant, int sign);
-  std::vector<AllocationId> AllocationsOn(const std::vector<GpuIdx>& gpus) const;
+  // Allocations with a grant on `node` (and on `gpu`, when given), sorted.
+  std::vector<AllocationId> AllocationsOn(NodeIdx node, GpuIdx gpu = GpuIdx()) const;
 
   GpuCatalog catalog_;
   std::vector<Hub> hubs_;
