@@ -106,6 +106,19 @@ Result<int64_t> ParseMilli(std::string_view text) {
 }
 }  // namespace
 
+std::string FormatBytesExact(Bytes bytes) {
+  static constexpr std::array<Suffix, 8> kExact{{
+      {"TiB", 1LL << 40}, {"TB", 1000000000000LL}, {"GiB", 1LL << 30}, {"GB", 1000000000LL},
+      {"MiB", 1LL << 20}, {"MB", 1000000LL}, {"KiB", 1LL << 10}, {"KB", 1000LL},
+  }};
+  for (const auto& s : kExact) {
+    if (bytes.value != 0 && bytes.value % s.multiplier == 0) {
+      return std::to_string(bytes.value / s.multiplier) + std::string(s.name);
+    }
+  }
+  return std::to_string(bytes.value);
+}
+
 Result<MilliCpu> ParseMilliCpu(std::string_view text) {
   HARCH_ASSIGN_OR_RETURN(int64_t v, ParseMilli(text));
   return MilliCpu{v};

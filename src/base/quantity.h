@@ -43,8 +43,10 @@ struct MilliCpu {
 // powers of 1000, as in Kubernetes. Rejects negative, fractional-byte and overflowing values.
 Result<Bytes> ParseBytes(std::string_view text);
 
-// "80GiB", "1.5TiB", "512MiB", "100B": the largest binary unit, at most one decimal.
+// "80GiB", "1.5TiB", "512MiB", "100B": the largest binary unit, at most one decimal. For people.
 std::string FormatBytes(Bytes bytes);
+// An exact form that ParseBytes reads back to the same value: "80GiB", "40GB" or "1234567".
+std::string FormatBytesExact(Bytes bytes);
 
 // Parses "4" (cores), "2.5" or "500m" into milli-CPU.
 Result<MilliCpu> ParseMilliCpu(std::string_view text);

@@ -336,8 +336,11 @@ std::string MapReader::PathOf(std::string_view key) const {
   return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
 }
 
-bool MapReader::Has(std::string_view key) const {
-  return ok_ && node_[std::string(key)].IsDefined() && !node_[std::string(key)].IsNull();
+bool MapReader::Has(std::string_view key) {
+  if (!ok_) return false;
+  known_.emplace(key);
+  const YAML::Node child = node_[std::string(key)];
+  return child.IsDefined() && !child.IsNull();
 }
 
 std::optional<YAML::Node> MapReader::Get(std::string_view key) {

@@ -97,7 +97,8 @@ class MapReader {
   // Like Get, but records "missing required field" when absent.
   std::optional<YAML::Node> Require(std::string_view key);
   std::string PathOf(std::string_view key) const;
-  bool Has(std::string_view key) const;
+  // True when `key` is present and not null; marks it as known.
+  bool Has(std::string_view key);
 
   // Typed shorthands. Optional* leave *out untouched when the key is absent.
   void RequiredString(std::string_view key, std::string* out);

@@ -321,6 +321,24 @@ TEST(FleetWriterTest, RoundTripGivesTheSameFleet) {
   EXPECT_EQ(WriteFleetSpec(second), written);
 }
 
+TEST(FleetWriterTest, RoundTripKeepsMemoryExactly) {
+  const std::string doc = Doc(R"(  gpuModels:
+    - {name: Odd, memory: 40GB, computeCapability: "8.0", tdpWatts: 300}
+  hubs:
+    - id: h
+      country: FR
+      racks:
+        - id: r
+          nodes:
+            - {name: n, cpu: 8, memory: 1537MiB, gpus: {model: Odd, count: 1, memory: 100GB}}
+)");
+  const FleetSpec first = MustParse(doc);
+  const FleetSpec second = MustParse(WriteFleetSpec(first));
+  EXPECT_EQ(second.models[0].model.memory.value, 40'000'000'000LL);
+  EXPECT_EQ(second.hubs[0].racks[0].nodes[0].shape.memory->value, 1537LL << 20);
+  EXPECT_EQ(second.hubs[0].racks[0].nodes[0].shape.gpus->memory->value, 100'000'000'000LL);
+}
+
 TEST(FleetWriterTest, RoundTripKeepsMultiNodeRacksAndFractionalCpu) {
   const std::string doc = Doc(R"(  hubs:
     - id: h
@@ -343,10 +361,76 @@ TEST(FleetWriterTest, RoundTripKeepsMultiNodeRacksAndFractionalCpu) {
   EXPECT_EQ(b.nodes()[0].memory, MiB(1536));
 }
 
+TEST(FleetWriterTest, RoundTripKeepsStringsThatLookLikeOtherYaml) {
+  const std::string doc = Doc(R"(  hubs:
+    - id: a
+      name: "yes"
+      country: "NO"
+      carbonZone: "null"
+      racks:
+        - id: r
+          nodes:
+            - name: n
+              cpu: 8
+              memory: 64GiB
+              health: failed
+              labels: {a: "", b: "~", c: "null", d: "true", e: "a: b", f: "# x", g: "- y", h: "[z"}
+)");
+  const FleetSpec first = MustParse(doc);
+  const FleetSpec second = MustParse(WriteFleetSpec(first));
+  ASSERT_EQ(second.hubs.size(), 1u);
+  EXPECT_EQ(second.hubs[0].name, "yes");
+  EXPECT_EQ(second.hubs[0].country, "NO");
+  EXPECT_EQ(second.hubs[0].carbon_zone, "null");
+  EXPECT_EQ(second.hubs[0].racks[0].nodes[0].health, Health::kFailed);
+  EXPECT_EQ(second.hubs[0].racks[0].nodes[0].shape.labels, first.hubs[0].racks[0].nodes[0].shape.labels);
+  EXPECT_EQ(second.hubs[0].racks[0].nodes[0].shape.labels.at("e"), "a: b");
+  EXPECT_EQ(second.hubs[0].racks[0].nodes[0].shape.labels.at("a"), "");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parse errors: file:line:column, field path, and what is wrong.
 
 TEST(FleetParserErrorTest, UnknownFieldSuggestsTheClosestOne) {
+  const std::string doc = Doc(R"(  hubs:
+    - id: a
+      country: MA
+      racks:
+        - id: r
+          nodes:
+            - name: n
+              tempalte: t
+              cpu: 8
+              memory: 64GiB
+)");
+  const std::string msg = ParseError(doc);
+  EXPECT_THAT(msg, StartsWith(At(doc, "tempalte") + ": spec.hubs[0].racks[0].nodes[0].tempalte: "));
+  EXPECT_THAT(msg, HasSubstr("unknown field 'tempalte'"));
+  EXPECT_THAT(msg, HasSubstr("did you mean 'template'?"));
+}
+
+TEST(FleetParserErrorTest, UnknownFieldInAGpuGroupSuggestsTheClosestOne) {
+  const std::string doc = Doc(R"(  hubs:
+    - id: a
+      country: MA
+      racks:
+        - id: r
+          nodes:
+            - name: n
+              cpu: 8
+              memory: 64GiB
+              gpus:
+                model: L4
+                count: 1
+                nvlnk: none
+)");
+  const std::string msg = ParseError(doc);
+  EXPECT_THAT(msg, StartsWith(At(doc, "nvlnk") + ": spec.hubs[0].racks[0].nodes[0].gpus.nvlnk: "));
+  EXPECT_THAT(msg, HasSubstr("unknown field 'nvlnk' (did you mean 'nvlink'?)"));
+}
+
+TEST(FleetParserErrorTest, MisspelledCountIsAnUnknownField) {
+  // Only the position, the path and the phrase are asserted here, not a suggestion.
   const std::string doc = Doc(R"(  hubs:
     - id: a
       country: MA
@@ -360,8 +444,7 @@ TEST(FleetParserErrorTest, UnknownFieldSuggestsTheClosestOne) {
 )");
   const std::string msg = ParseError(doc);
   EXPECT_THAT(msg, StartsWith(At(doc, "cuont") + ": spec.hubs[0].racks[0].nodes[0].cuont: "));
-  EXPECT_THAT(msg, HasSubstr("unknown field 'cuont'"));
-  EXPECT_THAT(msg, HasSubstr("did you mean 'count'?"));
+  EXPECT_THAT(msg, HasSubstr("unknown field 'cuont' (did you mean 'count'?)"));
 }
 
 TEST(FleetParserErrorTest, UnknownFieldFarFromAnyKnownHasNoSuggestion) {

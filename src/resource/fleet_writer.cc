@@ -22,7 +22,7 @@ std::string_view NodeNvlinkName(NodeNvlink n) {
 
 void EmitShape(YAML::Emitter& out, const NodeShape& shape) {
   if (shape.cpu) out << YAML::Key << "cpu" << YAML::Value << FormatCpu(*shape.cpu);
-  if (shape.memory) out << YAML::Key << "memory" << YAML::Value << FormatBytes(*shape.memory);
+  if (shape.memory) out << YAML::Key << "memory" << YAML::Value << FormatBytesExact(*shape.memory);
   if (shape.numa_nodes) out << YAML::Key << "numaNodes" << YAML::Value << *shape.numa_nodes;
   if (!shape.labels.empty()) {
     out << YAML::Key << "labels" << YAML::Value << YAML::BeginMap;
@@ -34,7 +34,7 @@ void EmitShape(YAML::Emitter& out, const NodeShape& shape) {
     out << YAML::Key << "gpus" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "model" << YAML::Value << g.model;
     out << YAML::Key << "count" << YAML::Value << g.count;
-    if (g.memory) out << YAML::Key << "memory" << YAML::Value << FormatBytes(*g.memory);
+    if (g.memory) out << YAML::Key << "memory" << YAML::Value << FormatBytesExact(*g.memory);
     out << YAML::Key << "nvlink" << YAML::Value << std::string(NodeNvlinkName(g.nvlink));
     if (g.pcie_switches) out << YAML::Key << "pcieSwitches" << YAML::Value << g.pcie_switches;
     if (g.host_bridges) out << YAML::Key << "hostBridges" << YAML::Value << g.host_bridges;
@@ -58,7 +58,7 @@ std::string WriteFleetSpec(const FleetSpec& spec) {
     for (const auto& m : spec.models) {
       out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << m.model.name;
       out << YAML::Key << "family" << YAML::Value << m.model.family;
-      out << YAML::Key << "memory" << YAML::Value << FormatBytes(m.model.memory);
+      out << YAML::Key << "memory" << YAML::Value << FormatBytesExact(m.model.memory);
       out << YAML::Key << "computeCapability" << YAML::Value
           << FormatComputeCapability(m.model.compute_capability);
       out << YAML::Key << "tdpWatts" << YAML::Value << m.model.tdp_watts;

@@ -231,10 +231,14 @@ class Planner {
 
   Candidate MakeCandidate(GpuIdx g) const {
     const Gpu& gpu = topo_.gpu(g);
-    const bool multi = topo_.domain(gpu.domain).kind == DomainKind::kMultiNode;
+    const DomainKind kind = topo_.domain(gpu.domain).kind;
+    const bool multi = kind == DomainKind::kMultiNode;
+    // GPUs without NVLink share one inner bucket, so NUMA and PCIe grouping decide among them.
+    const uint32_t inner = multi ? gpu.node.value
+                                 : (kind == DomainKind::kNone ? DomainIdx::kInvalid : gpu.domain.value);
     return {g, cap_[g.value],
-            {gpu.hub.value, gpu.rack.value, multi ? gpu.domain.value : gpu.node.value,
-             multi ? gpu.node.value : gpu.domain.value, static_cast<uint32_t>(gpu.numa),
+            {gpu.hub.value, gpu.rack.value, multi ? gpu.domain.value : gpu.node.value, inner,
+             static_cast<uint32_t>(gpu.numa),
              static_cast<uint32_t>(gpu.host_bridge), static_cast<uint32_t>(gpu.pcie_switch),
              static_cast<uint32_t>(gpu.index)}};
   }

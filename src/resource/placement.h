@@ -56,7 +56,7 @@ struct PlanCost {
   int domains = 0;
   int nodes = 0;
   int64_t link_distance = 0;  // sum over pairs of the LinkClass ordinal (plans <= 2048 units)
-  int stranded_delta = 0;     // change in free GPUs stranded in partly used NVLink domains
+  int stranded_delta = 0;     // change in stranded free GPUs (see GpuCounts::stranded)
 };
 
 struct Plan {

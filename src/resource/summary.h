@@ -16,12 +16,14 @@ struct DomainShape {
   int count; // domains of this shape
 };
 
+// GPUs of removed nodes are not counted at all.
 struct GpuCounts {
   int total = 0;
   int free = 0;         // idle and schedulable
   int allocated = 0;    // holding any grant (whole, share or MIG)
-  int unavailable = 0;  // idle but failed, down, cordoned or removed
-  int stranded = 0;     // free, but in a partly used NVLink domain
+  int unavailable = 0;  // idle but failed, or on a down or cordoned node
+  int stranded = 0;     // free, but in an NVLink domain that is not wholly free (some GPU busy
+                        // or unavailable), so it cannot serve a whole-domain request
 };
 
 struct HubSummary {
@@ -43,7 +45,7 @@ struct FleetSummary {
   int nodes = 0;
   GpuCounts gpus;
   std::vector<HubSummary> hubs;
-  // Free GPUs stranded in partly used NVLink domains, as a share of all free GPUs (0..1).
+  // Stranded free GPUs as a share of all free GPUs (0..1).
   double fragmentation = 0;
 };
 
