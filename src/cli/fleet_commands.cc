@@ -75,6 +75,7 @@ int Summary(const CommonOptions& o) {
 struct QueryOptions {
   CommonOptions common;
   int gpus = 1;
+  int replica_size = 1;
   std::string share;
   std::string min_memory;
   std::vector<std::string> models;
@@ -92,6 +93,7 @@ struct QueryOptions {
 Result<PlacementRequest> ToRequest(const QueryOptions& o) {
   PlacementRequest r;
   r.count = o.gpus;
+  r.replica_size = o.replica_size;
   if (!o.share.empty()) {
     auto share = ParseMilliGpu(o.share);
     if (!share.ok()) return share.status().WithContext("--share");
@@ -222,6 +224,9 @@ void AddFleetCommands(CLI::App& app, int* exit_code) {
   q->add_option("--gpus", query->gpus, "GPUs (or GPU shares, or MIG instances) wanted")
       ->required()
       ->check(CLI::Range(1, 100000));
+  q->add_option("--replica-size", query->replica_size,
+                 "GPUs that must share a node (one process); divides --gpus")
+      ->capture_default_str();
   q->add_option("--share", query->share, "Share of one GPU per unit, e.g. 250m or 0.5");
   q->add_option("--min-memory", query->min_memory, "Minimum memory per GPU, e.g. 40GiB");
   q->add_option("--model", query->models, "Allowed models or families, e.g. H100,A100")

@@ -19,6 +19,8 @@ struct Candidate {
   GpuIdx gpu;
   int32_t cap;  // units of the request this GPU can still host
   std::array<uint32_t, kLevels> key;
+  uint32_t node;
+  bool multi_node;  // in a multi-node NVLink domain: the node sits below the domain in the key
 };
 
 // Picks how many units to take from each bucket so that the fewest buckets are used and the
@@ -76,6 +78,7 @@ class Planner {
 
  private:
   std::string Units() const {
+    if (req_.replica_size > 1) return "replicas of " + std::to_string(req_.replica_size) + " GPUs";
     if (!req_.mig_profile.empty()) return "MIG " + req_.mig_profile + " instances";
     if (req_.share < kWholeGpu) return std::to_string(req_.share.value) + "m GPU shares";
     return "GPUs";
@@ -91,6 +94,10 @@ class Planner {
                                       hubs[h].country) != req_.jurisdiction.end();
       const bool hub_match = req_.hub.empty() || hubs[h].id == req_.hub;
       hub_ok_[h] = in_juris && hub_match;
+    }
+    excluded_.assign(topo_.nodes().size(), 0);
+    for (NodeIdx n : req_.excluded_nodes) {
+      if (n.valid() && n.value < excluded_.size()) excluded_[n.value] = 1;
     }
     const auto& models = topo_.catalog().models();
     model_ok_.assign(models.size(), 0);
@@ -138,9 +145,14 @@ class Planner {
     return static_cast<int32_t>((kWholeGpu.value - gpu.used_milli) / req_.share.value);
   }
 
+  // Computes, per GPU, the units it can host, and per group (NVLink domain, node, rack, hub)
+  // the replicas it can host: a replica needs replica_size units on one node.
   void Scan() {
-    dom_cap_.assign(topo_.domains().size(), 0);
-    dom_static_.assign(topo_.domains().size(), 0);
+    const int64_t r = req_.replica_size;
+    const size_t domains = topo_.domains().size();
+    dom_cap_.assign(domains, 0);
+    dom_static_.assign(domains, 0);
+    std::vector<int64_t> dom_units(domains, 0), dom_static_units(domains, 0);
     node_cap_.assign(topo_.nodes().size(), 0);
     rack_cap_.assign(topo_.racks().size(), 0);
     hub_cap_.assign(topo_.hubs().size(), 0);
@@ -153,25 +165,44 @@ class Planner {
       located_ += static_cast<int64_t>(node.gpus.size());
       if (!NodeMatches(node)) continue;
       const bool node_free = node.exclusive_owner == 0 && (!req_.exclusive_node || node.busy_gpus == 0);
+      int64_t node_static = 0, node_healthy = 0, node_units = 0;
       for (GpuIdx g : node.gpus) {
         const Gpu& gpu = topo_.gpu(g);
         const int32_t static_cap = StaticCap(gpu);
         if (static_cap == 0) continue;
-        static_total_ += static_cap;
-        dom_static_[gpu.domain.value] += static_cap;
-        hub_static_[gpu.hub.value] += static_cap;
+        node_static += static_cap;
+        if (excluded_[n]) continue;
+        dom_static_units[gpu.domain.value] += static_cap;
         if (!topo_.Schedulable(g, req_.allow_degraded)) continue;
-        healthy_total_ += static_cap;
+        node_healthy += static_cap;
         if (!node_free) continue;
         const int32_t cap = FreeCap(gpu);
         if (cap == 0) continue;
         cap_[g.value] = cap;
-        free_total_ += cap;
-        dom_cap_[gpu.domain.value] += cap;
-        node_cap_[n] += cap;
-        rack_cap_[gpu.rack.value] += cap;
-        hub_cap_[gpu.hub.value] += cap;
+        node_units += cap;
+        dom_units[gpu.domain.value] += cap;
       }
+      if (excluded_[n]) {
+        excluded_static_ += node_static / r;
+        continue;
+      }
+      node_cap_[n] = node_units / r;
+      static_total_ += node_static / r;
+      healthy_total_ += node_healthy / r;
+      free_total_ += node_cap_[n];
+      rack_cap_[node.rack.value] += node_cap_[n];
+      hub_cap_[node.hub.value] += node_cap_[n];
+      hub_static_[node.hub.value] += node_static / r;
+      if (const DomainIdx d = topo_.rack(node.rack).multi_node_domain; d.valid()) {
+        dom_cap_[d.value] += node_cap_[n];
+        dom_static_[d.value] += node_static / r;
+      }
+    }
+    // Domains inside one node hold whole replicas only when the replica fits in the domain.
+    for (size_t d = 0; d < domains; ++d) {
+      if (topo_.domains()[d].kind == DomainKind::kMultiNode) continue;
+      dom_cap_[d] = dom_units[d] / r;
+      dom_static_[d] = dom_static_units[d] / r;
     }
   }
 
@@ -185,27 +216,32 @@ class Planner {
   }
 
   std::optional<Plan> Search() {
-    const int64_t k = req_.count;
+    const int64_t r = req_.replica_size;
+    const int64_t k = req_.count / r;  // replicas
     if (free_total_ < k) return std::nullopt;
     std::vector<GpuIdx> members;
     Level start = kNumaL;
+    bool in_replicas = true;  // above the node level the planner counts replicas, below it units
     if (auto d = BestFit(dom_cap_, k)) {
       const NvlinkDomain& dom = topo_.domain(DomainIdx(*d));
       members = dom.gpus;
-      start = dom.kind == DomainKind::kMultiNode ? kInnerL : kNumaL;
+      const bool multi = dom.kind == DomainKind::kMultiNode;
+      start = multi ? kInnerL : kNumaL;
+      in_replicas = multi;
     } else if (req_.nvlink == NvlinkPolicy::kRequired) {
       return std::nullopt;
     } else if (auto n = BestFit(node_cap_, k)) {
       members = topo_.node(NodeIdx(*n)).gpus;
       start = kInnerL;
-    } else if (auto r = BestFit(rack_cap_, k)) {
-      AppendRack(RackIdx(*r), &members);
+      in_replicas = false;
+    } else if (auto rk = BestFit(rack_cap_, k)) {
+      AppendRack(RackIdx(*rk), &members);
       start = kOuterL;
     } else if (auto h = BestFit(hub_cap_, k)) {
-      for (RackIdx r : topo_.hub(HubIdx(*h)).racks) AppendRack(r, &members);
+      for (RackIdx rack : topo_.hub(HubIdx(*h)).racks) AppendRack(rack, &members);
       start = kRackL;
     } else if (req_.allow_multi_hub) {
-      for (size_t r = 0; r < topo_.racks().size(); ++r) AppendRack(RackIdx(r), &members);
+      for (size_t rack = 0; rack < topo_.racks().size(); ++rack) AppendRack(RackIdx(rack), &members);
       start = kHubL;
     } else {
       return std::nullopt;
@@ -217,7 +253,7 @@ class Planner {
     std::sort(cands.begin(), cands.end(),
               [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
     Plan plan;
-    Distribute(cands, 0, cands.size(), start, k, &plan.grants);
+    Distribute(cands, 0, cands.size(), start, in_replicas ? k : k * r, in_replicas, &plan.grants);
     plan.cost = CostOf(topo_, plan.grants);
     return plan;
   }
@@ -240,18 +276,28 @@ class Planner {
             {gpu.hub.value, gpu.rack.value, multi ? gpu.domain.value : gpu.node.value, inner,
              static_cast<uint32_t>(gpu.numa),
              static_cast<uint32_t>(gpu.host_bridge), static_cast<uint32_t>(gpu.pcie_switch),
-             static_cast<uint32_t>(gpu.index)}};
+             static_cast<uint32_t>(gpu.index)},
+            gpu.node.value, multi};
   }
 
-  // Splits [begin, end) by the key at `level` and takes k units from the fewest sub-groups.
+  // Splits [begin, end) by the key at `level` and takes k from the fewest sub-groups. Above the
+  // node level k counts replicas (a sub-group's room is the sum of its nodes' replicas); at the
+  // node level each replica becomes replica_size units; below it k counts units.
   void Distribute(const std::vector<Candidate>& c, size_t begin, size_t end, int level, int64_t k,
-                  std::vector<GpuGrant>* out) const {
+                  bool in_replicas, std::vector<GpuGrant>* out) const {
+    const int node_level = c[begin].multi_node ? kInnerL : kOuterL;
     std::vector<std::pair<size_t, size_t>> runs;
     std::vector<int64_t> caps;
     for (size_t i = begin; i < end;) {
       size_t j = i;
       int64_t cap = 0;
-      while (j < end && c[j].key[level] == c[i].key[level]) cap += c[j++].cap;
+      for (; j < end && c[j].key[level] == c[i].key[level]; ++j) {
+        if (!in_replicas) {
+          cap += c[j].cap;
+        } else if (j == i || c[j].node != c[j - 1].node) {
+          cap += node_cap_[c[j].node];
+        }
+      }
       runs.emplace_back(i, j);
       caps.push_back(cap);
       i = j;
@@ -259,10 +305,13 @@ class Planner {
     const std::vector<int> take = TakeFromBuckets(caps, k);
     for (size_t r = 0; r < runs.size(); ++r) {
       if (take[r] == 0) continue;
+      const auto [b, e] = runs[r];
       if (level == kGpuL) {
-        Grant(c[runs[r].first].gpu, take[r], out);
+        Grant(c[b].gpu, take[r], out);
+      } else if (in_replicas && level == node_level) {
+        Distribute(c, b, e, level + 1, int64_t{take[r]} * req_.replica_size, false, out);
       } else {
-        Distribute(c, runs[r].first, runs[r].second, level + 1, take[r], out);
+        Distribute(c, b, e, level + 1, take[r], in_replicas, out);
       }
     }
   }
@@ -285,7 +334,7 @@ class Planner {
   }
 
   NoFit Explain() const {
-    const int64_t k = req_.count;
+    const int64_t k = req_.count / req_.replica_size;
     const std::string desc = DescribeRequest(req_);
     const std::string units = Units();
     const std::string wanted = "; " + std::to_string(k) + " requested";
@@ -302,6 +351,13 @@ class Planner {
                   (req_.jurisdiction.empty() ? "" : "jurisdiction " + Join(req_.jurisdiction, "/")) +
                   "; hubs are " + Join(hubs, ", "),
               true};
+    }
+    if (static_total_ < k && static_total_ + excluded_static_ >= k) {
+      return {"affinity",
+              "only " + std::to_string(static_total_) + " " + units + " match (" + desc +
+                  ") outside the " + std::to_string(req_.excluded_nodes.size()) +
+                  " node(s) excluded by anti-affinity" + wanted,
+              false};
     }
     if (static_total_ < k) {
       return {"hardware",
@@ -349,11 +405,12 @@ class Planner {
 
   const Topology& topo_;
   const PlacementRequest& req_;
-  std::vector<uint8_t> hub_ok_, model_ok_;
+  std::vector<uint8_t> hub_ok_, model_ok_, excluded_;
   std::vector<int> mig_shape_;
   std::vector<int32_t> cap_;
-  std::vector<int64_t> dom_cap_, dom_static_, node_cap_, rack_cap_, hub_cap_, hub_static_;
-  int64_t located_ = 0, static_total_ = 0, healthy_total_ = 0, free_total_ = 0;
+  std::vector<int64_t> dom_cap_, dom_static_, node_cap_, rack_cap_, hub_cap_, hub_static_;  // replicas
+  // In replicas (units when replica_size is 1).
+  int64_t located_ = 0, static_total_ = 0, healthy_total_ = 0, free_total_ = 0, excluded_static_ = 0;
 };
 
 }  // namespace
@@ -377,6 +434,10 @@ Status ValidateRequest(const Topology& topo, const PlacementRequest& req) {
   if (req.count < 1 || req.count > kMaxUnits) {
     return InvalidArgument("count must be between 1 and " + std::to_string(kMaxUnits) + ", got " +
                            std::to_string(req.count));
+  }
+  if (req.replica_size < 1 || req.count % req.replica_size != 0) {
+    return InvalidArgument("replica size " + std::to_string(req.replica_size) +
+                           " must be at least 1 and divide the count " + std::to_string(req.count));
   }
   if (req.share.value <= 0 || req.share > kWholeGpu) {
     return InvalidArgument("share must be between 1 and 1000 milli-GPU, got " +

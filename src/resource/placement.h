@@ -2,8 +2,8 @@
 // Morocco" -> the GPUs to use, or why there are none.
 //
 // Hard constraints (never traded for anything): jurisdiction, hub, GPU model, memory, compute
-// capability, MIG profile, node labels, health, free capacity, exclusive nodes, one NVLink domain
-// when required, one hub unless multi-hub is allowed.
+// capability, MIG profile, node labels, excluded nodes, health, free capacity, exclusive nodes,
+// replicas on one node each, one NVLink domain when required, one hub unless multi-hub is allowed.
 //
 // Among the plans that satisfy them, the planner minimises, in this order:
 //   1. span: the widest link class between any two chosen GPUs (NVLink < node < rack < hub <
@@ -37,6 +37,7 @@ enum class NvlinkPolicy {
 
 struct PlacementRequest {
   int count = 1;                 // GPUs, GPU shares or MIG instances
+  int replica_size = 1;          // units that must share one node (one process); divides count
   MilliGpu share = kWholeGpu;    // per unit; below 1000 asks for a share of one GPU
   std::string mig_profile;       // e.g. "3g.40gb": count is then MIG instances
   Bytes min_memory;              // per GPU, or per MIG instance
@@ -45,6 +46,7 @@ struct PlacementRequest {
   std::vector<std::string> jurisdiction;  // country codes the work may run in; empty = anywhere
   std::string hub;                        // empty = any hub
   std::map<std::string, std::string> node_labels;  // nodes must carry all of them
+  std::vector<NodeIdx> excluded_nodes;             // e.g. anti-affinity; never used
   NvlinkPolicy nvlink = NvlinkPolicy::kPreferred;
   bool exclusive_node = false;   // only idle nodes, held whole
   bool allow_multi_hub = false;  // may span hubs over the WAN
@@ -65,7 +67,7 @@ struct Plan {
 };
 
 struct NoFit {
-  std::string constraint;  // the blocking constraint: jurisdiction, hub, hardware, nvlink, ...
+  std::string constraint;  // jurisdiction, hub, hardware, affinity, nvlink, health, capacity
   std::string reason;      // a sentence for people, naming the closest option
   bool permanent = false;  // true: it cannot fit even on an idle, healthy fleet
 };

@@ -1,0 +1,276 @@
+// The scheduling cycle: queue order, the batch step, the placement pass with EASY backfill.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sched/plugins/plugins.h"
+#include "sched/scheduler.h"
+
+namespace harch {
+namespace {
+
+bool CapacityLike(const NoFit& why) {
+  return !why.permanent && (why.constraint == "capacity" || why.constraint == "nvlink" ||
+                            why.constraint == "hub" || why.constraint == "health");
+}
+
+int64_t Milli(const std::vector<GroupPlacement>& groups) {
+  int64_t total = 0;
+  for (const auto& gp : groups) {
+    for (const auto& g : gp.grants) total += g.mig_shape >= 0 ? kWholeGpu.value : g.milli.value;
+  }
+  return total;
+}
+
+// Jobs with the same signature ask for the same thing: within one pass capacity only shrinks,
+// so once one of them is blocked, the others are too.
+std::string Signature(const Job& job) {
+  if (!job.spec.affinity.empty() || !job.spec.anti_affinity.empty()) return "";  // job-specific
+  std::string sig = job.spec.tenant + "|";
+  for (const auto& d : job.spec.data) {
+    for (const auto& c : d.jurisdiction) sig += c + ",";
+    sig += ";";
+  }
+  for (const auto& g : job.spec.task_groups) {
+    sig += "|" + std::to_string(g.replicas) + "x" + std::to_string(g.gpus_per_replica) + "/" +
+           std::to_string(g.gpu_share.value) + "/" + g.mig_profile + "/" +
+           std::to_string(g.gpu.min_memory.value) + "/" + std::to_string(g.gpu.min_compute_capability) +
+           "/" + std::to_string(static_cast<int>(g.gpu.nvlink)) + std::to_string(g.gpu.exclusive_node);
+    for (const auto& m : g.gpu.models) sig += "," + m;
+  }
+  return sig;
+}
+
+}  // namespace
+
+std::vector<JobId> Scheduler::QueueOrder() const {
+  std::vector<JobId> order(pending_.begin(), pending_.end());
+  const SchedContext ctx = Context(*topo_);
+  std::stable_sort(order.begin(), order.end(), [&](JobId a, JobId b) {
+    return profile_.sort->Less(ctx, jobs_.at(a), jobs_.at(b));
+  });
+  return order;
+}
+
+// The queue order first, then reorderings inside bands of similar aged priority (so no job
+// overtakes one of a clearly higher priority): largest first (fewer holes), smallest first
+// (more jobs), and seeded shuffles.
+std::vector<std::vector<JobId>> Scheduler::AlternativeOrders(const std::vector<JobId>& order) {
+  std::vector<std::vector<JobId>> out{order};
+  const size_t window = std::min(order.size(), static_cast<size_t>(std::max(1, config_.batch_window)));
+  const Time now = clock_->Now();
+  std::vector<std::pair<size_t, size_t>> bands;  // [begin, end) in order
+  auto band_of = [&](JobId id) {
+    return std::floor(AgedPriority(jobs_.at(id), now, std::chrono::hours(1)) / 50.0);
+  };
+  for (size_t i = 0; i < window;) {
+    size_t j = i + 1;
+    while (j < window && band_of(order[j]) == band_of(order[i])) ++j;
+    bands.emplace_back(i, j);
+    i = j;
+  }
+  auto reorder = [&](auto&& arrange) {
+    std::vector<JobId> alt = order;
+    for (auto [b, e] : bands) arrange(alt.begin() + static_cast<long>(b), alt.begin() + static_cast<long>(e));
+    if (std::find(out.begin(), out.end(), alt) == out.end()) out.push_back(std::move(alt));
+  };
+  auto size_of = [&](JobId id) { return jobs_.at(id).spec.TotalGpuMilli(); };
+  reorder([&](auto b, auto e) {
+    std::stable_sort(b, e, [&](JobId x, JobId y) { return size_of(x) > size_of(y); });
+  });
+  reorder([&](auto b, auto e) {
+    std::stable_sort(b, e, [&](JobId x, JobId y) { return size_of(x) < size_of(y); });
+  });
+  for (int k = 2; k < config_.batch_alternatives; ++k) {
+    reorder([&](auto b, auto e) {
+      for (auto n = e - b; n > 1; --n) std::iter_swap(b + (n - 1), b + rng_->Uniform(0, n - 1));
+    });
+  }
+  return out;
+}
+
+CycleStats Scheduler::Schedule() {
+  CycleStats stats;
+  const Time now = clock_->Now();
+  tenants_.Advance(now);
+  std::vector<JobId> order = QueueOrder();
+  if (profile_.batch && order.size() > 1) {
+    const std::vector<std::vector<JobId>> orders = AlternativeOrders(order);
+    const Time started = budget_clock_->Now();
+    double best = -std::numeric_limits<double>::infinity();
+    int best_stranded = std::numeric_limits<int>::max();
+    size_t best_index = 0;
+    for (size_t i = 0; i < orders.size(); ++i) {
+      if (i > 0 && budget_clock_->Now() - started > config_.batch_budget) break;
+      const PassResult r = RunPass(orders[i], /*commit=*/false);
+      ++stats.orders_tried;
+      if (i == 0) stats.greedy_objective = r.objective;
+      // Strictly better objective, or equal with less fragmentation; ties keep the queue order.
+      if (r.objective > best + 1e-9 || (r.objective > best - 1e-9 && r.stranded < best_stranded)) {
+        best = r.objective;
+        best_stranded = r.stranded;
+        best_index = i;
+      }
+    }
+    order = orders[best_index];
+  }
+  const PassResult result = RunPass(order, /*commit=*/true);
+  stats.placed = static_cast<int>(result.placed.size());
+  stats.objective = result.objective;
+  if (!profile_.batch || order.size() <= 1) stats.greedy_objective = result.objective;
+
+  if (profile_.preemption) {
+    int tries = 0;
+    for (JobId id : order) {
+      if (tries >= config_.max_preemptions_per_cycle) break;
+      auto blocked = result.blocked.find(id);
+      if (blocked == result.blocked.end() || !CapacityLike(blocked->second)) continue;
+      Job& job = jobs_.at(id);
+      if (job.state != JobState::kPending) continue;
+      ++tries;
+      const size_t before = events_.size();
+      if (TryPreempt(job)) {
+        ++stats.placed;
+        for (size_t e = before; e < events_.size(); ++e) stats.preemptions += events_[e].type == "Preempted";
+      }
+    }
+  }
+  stats.pending = static_cast<int>(pending_.size());
+  return stats;
+}
+
+Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool commit) {
+  PassResult r;
+  std::vector<std::pair<JobId, std::vector<GroupPlacement>>> made;  // dry run: to roll back
+  std::map<std::string, NoFit> blocked_shapes;
+  std::optional<JobId> fifo_head;
+  const Time now = clock_->Now();
+  for (JobId id : order) {
+    Job& job = jobs_.at(id);
+    if (fifo_head) {
+      r.blocked[id] = NoFit{"queue",
+                            "waiting behind job " + std::to_string(fifo_head->value) +
+                                " (first come, first served)",
+                            false};
+      continue;
+    }
+    const std::string sig = Signature(job);
+    if (auto cached = blocked_shapes.find(sig); !sig.empty() && cached != blocked_shapes.end()) {
+      r.blocked[id] = cached->second;
+      continue;
+    }
+    Attempt a = TryPlace(*topo_, job, {});
+    if (a.placed && r.reservation) {
+      // EASY backfill: start now only if it ends before the reservation or avoids its GPUs.
+      const Reservation& res = *r.reservation;
+      const bool ends_in_time =
+          job.spec.expected_duration && now + *job.spec.expected_duration <= res.start;
+      bool overlaps = false;
+      for (const auto& gp : a.groups) {
+        for (const auto& g : gp.grants) overlaps |= res.gpus.count(g.gpu.value) > 0;
+      }
+      if (!ends_in_time && overlaps) {
+        Unreserve(*topo_, a.groups);
+        a = TryPlace(*topo_, job, res.nodes);
+        if (!a.placed) {
+          a.why = NoFit{"backfill",
+                        "would delay job " + std::to_string(res.job.value) +
+                            ", which holds a reservation to start in " +
+                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(res.start - now).count()) +
+                            " s",
+                        false};
+        }
+      }
+    }
+    if (a.placed) {
+      r.objective += Weight(job.spec) * static_cast<double>(Milli(a.groups)) / 1000.0;
+      for (const auto& gp : a.groups) r.stranded += gp.cost.stranded_delta;
+      r.placed.emplace_back(id, a.groups);
+      if (commit) {
+        Bind(job, std::move(a.groups));
+      } else {
+        tenants_.Add(job.spec.tenant, Usage(a.groups));
+        made.emplace_back(id, std::move(a.groups));
+      }
+      continue;
+    }
+    r.blocked[id] = a.why;
+    if (!sig.empty() && !a.why.permanent && a.why.constraint != "backfill") blocked_shapes[sig] = a.why;
+    if (!profile_.backfill && !profile_.skip_blocked) {
+      fifo_head = id;
+    } else if (profile_.backfill && !r.reservation && CapacityLike(a.why)) {
+      r.reservation = Reserve(job, made);
+      if (commit && r.reservation && job.reserved_start != r.reservation->start) {
+        job.reserved_start = r.reservation->start;
+        Emit(job, "Reserved",
+             "head of line: " + std::to_string(r.reservation->gpus.size()) + " GPUs reserved from " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(r.reservation->start - now).count()) +
+                 " s from now");
+      }
+    }
+  }
+  if (!commit) {
+    for (auto it = made.rbegin(); it != made.rend(); ++it) {
+      Unreserve(*topo_, it->second);
+      tenants_.Remove(jobs_.at(it->first).spec.tenant, Usage(it->second));
+    }
+  } else {
+    for (const auto& [id, why] : r.blocked) SetPending(jobs_.at(id), why);
+  }
+  return r;
+}
+
+// The earliest time the head-of-line job fits, assuming running jobs end when expected: release
+// them in order of expected end on a copy of the topology and find the shortest prefix after
+// which the job fits (binary search; fitting only gets easier as more is released).
+std::optional<Scheduler::Reservation> Scheduler::Reserve(
+    const Job& head, const std::vector<std::pair<JobId, std::vector<GroupPlacement>>>& made) {
+  const Time now = clock_->Now();
+  std::vector<std::pair<Time, const std::vector<GroupPlacement>*>> ends;
+  for (JobId id : running_) {
+    const Job& job = jobs_.at(id);
+    if (job.spec.expected_duration && job.started) {
+      ends.emplace_back(*job.started + *job.spec.expected_duration, &job.placement);
+    }
+  }
+  for (const auto& [id, groups] : made) {
+    const Job& job = jobs_.at(id);
+    if (job.spec.expected_duration) ends.emplace_back(now + *job.spec.expected_duration, &groups);
+  }
+  std::stable_sort(ends.begin(), ends.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto fits_after = [&](size_t k, Reservation* out) {
+    Topology copy = *topo_;
+    for (size_t i = 0; i < k; ++i) Unreserve(copy, *ends[i].second);
+    Attempt a = TryPlace(copy, head, {});
+    if (!a.placed) return false;
+    if (out) {
+      out->job = head.id;
+      out->start = k == 0 ? now : std::max(now, ends[k - 1].first);
+      std::set<uint32_t> nodes;
+      for (const auto& gp : a.groups) {
+        for (const auto& g : gp.grants) {
+          out->gpus.insert(g.gpu.value);
+          nodes.insert(copy.gpu(g.gpu).node.value);
+        }
+      }
+      for (uint32_t n : nodes) out->nodes.push_back(NodeIdx(n));
+    }
+    return true;
+  };
+  if (ends.empty() || !fits_after(ends.size(), nullptr)) return std::nullopt;
+  size_t lo = 1, hi = ends.size();  // fits after hi, not after lo - 1 (the pass just failed)
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (fits_after(mid, nullptr)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  Reservation res;
+  HARCH_CHECK(fits_after(hi, &res));
+  return res;
+}
+
+}  // namespace harch

@@ -1,0 +1,38 @@
+// The built-in plugins. Each file in this folder holds one plugin or a few tiny ones; the
+// registry (sched/framework.cc) maps their names to these factories.
+#pragma once
+
+#include <memory>
+
+#include "sched/framework.h"
+
+namespace harch {
+
+// QueueSort. `aging_bound`: a job waiting this long has gained the priority of the critical
+// class, so nothing waits forever behind newer, higher-priority work.
+std::unique_ptr<QueueSortPlugin> MakePriorityFairSort(Duration aging_bound = std::chrono::hours(1));
+std::unique_ptr<QueueSortPlugin> MakePrioritySort(Duration aging_bound = std::chrono::hours(1));
+std::unique_ptr<QueueSortPlugin> MakeFifoSort();
+
+// Filter.
+std::unique_ptr<FilterPlugin> MakeResourcesFilter();    // "resources": the group's GPU needs
+std::unique_ptr<FilterPlugin> MakeSovereigntyFilter();  // "sovereignty": data jurisdiction
+std::unique_ptr<FilterPlugin> MakeAffinityFilter();     // "affinity": required (anti-)affinity
+
+// Score.
+std::unique_ptr<ScorePlugin> MakeTopologyScore();       // "topology": narrow span, few domains
+std::unique_ptr<ScorePlugin> MakeFragmentationScore();  // "fragmentation": strand no GPUs
+std::unique_ptr<ScorePlugin> MakeHeterogeneityScore();  // "heterogeneity": fastest model
+std::unique_ptr<ScorePlugin> MakeAffinityScore();       // "affinity": preferred terms
+
+// Permit.
+std::unique_ptr<PermitPlugin> MakeQuotaPermit();        // "quota": tenant quotas
+
+// Relative throughput of a GPU family for a workload kind (A100 = 1.0); 1.0 when unknown.
+double RelativeThroughput(std::string_view family, WorkloadKind kind);
+
+// The effective priority of a pending job at `now`: its class value plus aging, which ramps
+// linearly to +1000 (the critical class) over `aging_bound`.
+double AgedPriority(const Job& job, Time now, Duration aging_bound);
+
+}  // namespace harch

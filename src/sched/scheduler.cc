@@ -1,0 +1,226 @@
+// Scheduler: construction, the job lifecycle and events. The cycle is in cycle.cc, placement of
+// one job in placer.cc, preemption in preemption.cc.
+#include "sched/scheduler.h"
+
+#include <algorithm>
+
+namespace harch {
+
+std::string_view JobStateName(JobState s) {
+  switch (s) {
+    case JobState::kPending: return "pending";
+    case JobState::kRunning: return "running";
+    case JobState::kSucceeded: return "succeeded";
+    case JobState::kFailed: return "failed";
+    case JobState::kCancelled: return "cancelled";
+  }
+  return "?";
+}
+
+int64_t Job::AllocatedMilli() const {
+  int64_t total = 0;
+  for (const auto& gp : placement) {
+    for (const auto& g : gp.grants) total += g.mig_shape >= 0 ? kWholeGpu.value : g.milli.value;
+  }
+  return total;
+}
+
+Scheduler::Scheduler(Topology* topo, Profile profile, const QueueConfig& queues,
+                     SchedulerConfig config, const Clock* clock, Random* rng,
+                     const Clock* budget_clock)
+    : topo_(topo),
+      profile_(std::move(profile)),
+      tenants_(queues),
+      config_(config),
+      clock_(clock),
+      rng_(rng),
+      budget_clock_(budget_clock) {
+  HARCH_CHECK(topo_ && clock_ && rng_ && budget_clock_ && profile_.sort);
+}
+
+double Scheduler::Weight(const JobSpec& spec) {
+  const double latency = spec.latency == LatencySensitivity::kHigh     ? 2.0
+                         : spec.latency == LatencySensitivity::kMedium ? 1.5
+                                                                       : 1.0;
+  return (1.0 + spec.priority / 50.0) * latency;
+}
+
+SchedContext Scheduler::Context(const Topology& topo) const {
+  return SchedContext{topo, tenants_, *this, clock_->Now()};
+}
+
+Result<JobId> Scheduler::Submit(JobSpec spec) {
+  if (spec.task_groups.empty()) return InvalidArgument("a job needs at least one task group");
+  Job job;
+  job.id = JobId{next_id_};
+  job.spec = std::move(spec);
+  job.submitted = job.queued_since = clock_->Now();
+  // Can it ever fit? Each group on its own, against the fleet as configured.
+  const SchedContext ctx = Context(*topo_);
+  for (const auto& group : job.spec.task_groups) {
+    PlacementRequest req;
+    std::optional<NoFit> why = BuildRequest(ctx, job, group, &req);
+    if (!why) {
+      auto outcome = FindPlacement(*topo_, req);
+      if (!outcome.ok()) return outcome.status().WithContext("task group " + group.name);
+      if (!outcome->fits()) why = outcome->no_fit;
+    }
+    if (why && why->permanent) {
+      return FailedPrecondition("job '" + job.spec.name + "' can never fit: task group " +
+                                group.name + ": " + why->constraint + ": " + why->reason);
+    }
+  }
+  ++next_id_;
+  const JobId id = job.id;
+  auto [it, inserted] = jobs_.emplace(id, std::move(job));
+  HARCH_CHECK(inserted);
+  pending_.insert(id);
+  Emit(it->second, "Submitted", "queued for tenant " + it->second.spec.tenant);
+  return id;
+}
+
+Status Scheduler::Cancel(JobId id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return NotFound("no job " + std::to_string(id.value));
+  Job& job = it->second;
+  if (IsFinal(job.state)) return FailedPrecondition("job has already ended");
+  if (job.state == JobState::kRunning) {
+    Unreserve(*topo_, job.placement);
+    tenants_.Remove(job.spec.tenant, Usage(job.placement));
+    for (const auto& gp : job.placement) by_allocation_.erase(gp.allocation);
+    job.placement.clear();
+    running_.erase(id);
+  }
+  pending_.erase(id);
+  job.state = JobState::kCancelled;
+  job.finished = clock_->Now();
+  Emit(job, "Cancelled", "cancelled by request");
+  return Status::Ok();
+}
+
+Status Scheduler::Finish(JobId id, bool succeeded) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return NotFound("no job " + std::to_string(id.value));
+  Job& job = it->second;
+  if (job.state != JobState::kRunning) return FailedPrecondition("job is not running");
+  tenants_.Advance(clock_->Now());
+  Unreserve(*topo_, job.placement);
+  tenants_.Remove(job.spec.tenant, Usage(job.placement));
+  for (const auto& gp : job.placement) by_allocation_.erase(gp.allocation);
+  job.placement.clear();
+  running_.erase(id);
+  job.state = succeeded ? JobState::kSucceeded : JobState::kFailed;
+  job.finished = clock_->Now();
+  Emit(job, "Finished", succeeded ? "succeeded" : "failed");
+  return Status::Ok();
+}
+
+std::vector<JobId> Scheduler::NodeDown(NodeIdx node) {
+  std::vector<JobId> lost;
+  for (AllocationId a : topo_->SetNodeState(node, NodeState::kDown)) {
+    auto it = by_allocation_.find(a);
+    if (it == by_allocation_.end()) continue;
+    const JobId id = it->second;
+    if (std::find(lost.begin(), lost.end(), id) == lost.end()) lost.push_back(id);
+  }
+  for (JobId id : lost) Evict(jobs_.at(id), "Lost", "node " + topo_->node(node).id + " went down");
+  return lost;
+}
+
+std::vector<JobId> Scheduler::GpuFailed(GpuIdx gpu) {
+  std::vector<JobId> lost;
+  for (AllocationId a : topo_->SetGpuHealth(gpu, Health::kFailed)) {
+    auto it = by_allocation_.find(a);
+    if (it != by_allocation_.end() && std::find(lost.begin(), lost.end(), it->second) == lost.end()) {
+      lost.push_back(it->second);
+    }
+  }
+  for (JobId id : lost) Evict(jobs_.at(id), "Lost", "GPU " + topo_->gpu(gpu).id + " failed");
+  return lost;
+}
+
+void Scheduler::Bind(Job& job, std::vector<GroupPlacement> groups) {
+  tenants_.Add(job.spec.tenant, Usage(groups));
+  for (const auto& gp : groups) by_allocation_[gp.allocation] = job.id;
+  job.placement = std::move(groups);
+  job.state = JobState::kRunning;
+  job.started = clock_->Now();
+  job.reserved_start.reset();
+  job.pending_constraint.clear();
+  job.pending_reason.clear();
+  ++job.attempts;
+  pending_.erase(job.id);
+  running_.insert(job.id);
+  std::string where;
+  for (const auto& gp : job.placement) {
+    const Gpu& first = topo_->gpu(gp.grants.front().gpu);
+    where += (where.empty() ? "" : "; ") + gp.group + ": " + std::to_string(gp.grants.size()) +
+             " x " + topo_->model_of(gp.grants.front().gpu).name + " in " +
+             topo_->hub(first.hub).id + " (span " + std::string(LinkClassName(gp.cost.span)) +
+             ", score " + std::to_string(gp.total_score).substr(0, 4) + ")";
+  }
+  Emit(job, "Scheduled", where);
+}
+
+void Scheduler::Evict(Job& job, const std::string& type, const std::string& reason) {
+  HARCH_CHECK(job.state == JobState::kRunning);
+  Unreserve(*topo_, job.placement);
+  tenants_.Remove(job.spec.tenant, Usage(job.placement));
+  for (const auto& gp : job.placement) by_allocation_.erase(gp.allocation);
+  job.placement.clear();
+  job.state = JobState::kPending;
+  job.queued_since = clock_->Now();
+  job.started.reset();
+  if (type == "Preempted") ++job.preemptions;
+  if (type == "Lost") ++job.losses;
+  running_.erase(job.id);
+  pending_.insert(job.id);
+  Emit(job, type, reason + "; requeued");
+}
+
+void Scheduler::SetPending(Job& job, const NoFit& why) {
+  if (job.pending_constraint == why.constraint && job.pending_reason == why.reason) return;
+  job.pending_constraint = why.constraint;
+  job.pending_reason = why.reason;
+  Emit(job, "Pending", why.constraint + ": " + why.reason);
+}
+
+void Scheduler::Emit(const Job& job, std::string type, std::string message) {
+  events_.push_back({clock_->Now(), job.id, std::move(type), std::move(message)});
+}
+
+std::vector<SchedEvent> Scheduler::TakeEvents() { return std::exchange(events_, {}); }
+
+const Job* Scheduler::Find(JobId id) const {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Job*> Scheduler::JobsIn(JobState state) const {
+  std::vector<const Job*> out;
+  for (const auto& [id, job] : jobs_) {
+    if (job.state == state) out.push_back(&job);
+  }
+  return out;
+}
+
+std::vector<const Job*> Scheduler::RunningByName(const std::string& name) const {
+  std::vector<const Job*> out;
+  for (JobId id : running_) {
+    const Job& job = jobs_.at(id);
+    if (job.spec.name == name) out.push_back(&job);
+  }
+  return out;
+}
+
+FamilyMilli Scheduler::Usage(const std::vector<GroupPlacement>& groups) const {
+  FamilyMilli usage;
+  for (const auto& gp : groups) {
+    for (const auto& g : gp.grants) {
+      usage[topo_->model_of(g.gpu).family] += g.mig_shape >= 0 ? kWholeGpu.value : g.milli.value;
+    }
+  }
+  return usage;
+}
+
+}  // namespace harch

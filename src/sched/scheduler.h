@@ -1,0 +1,155 @@
+// The scheduler core: jobs and events in, decisions out. It owns the pending queue, tenant
+// accounting and the jobs' state, and drives the plugins of a Profile over the Topology.
+//
+// Deterministic: time comes from the injected clock, randomness from the injected Random; the
+// only other input is `budget_clock`, which caps the batch step's wall time (pass a clock that
+// does not move to make runs reproducible). The simulator (harch sim) and the control plane
+// (harch server) drive this same class.
+//
+// A cycle (Schedule()):
+//   1. orders the pending jobs (QueueSort), with aging;
+//   2. batch step: tries several orders of the pending window on the live topology, rolling
+//      each back, and keeps the one with the best total weighted objective; the queue order
+//      itself is always among them, so it is never worse than one-at-a-time greedy;
+//   3. places jobs in that order: filters -> candidate plans -> scores -> reserve (every task
+//      group or none) -> permit (quota) -> bind; the first job blocked by capacity gets an EASY
+//      reservation, and later jobs start only if they end before it or avoid its GPUs;
+//   4. preemption for blocked jobs of a higher priority class (or tenants reclaiming their
+//      guarantee): the cheapest set of preemptible victims, which are requeued, never lost.
+// Every pending job carries the blocking constraint and a reason; every placement records the
+// scores that decided it.
+//
+// Thread-safety: none. One owner calls it; it never blocks.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "resource/topology.h"
+#include "sched/framework.h"
+#include "sched/job.h"
+#include "sched/queues.h"
+
+namespace harch {
+
+struct SchedulerConfig {
+  int batch_window = 1000;       // pending jobs the batch step orders together
+  int batch_alternatives = 6;    // orders tried besides the queue order
+  Duration batch_budget = std::chrono::milliseconds(50);  // on budget_clock
+  int max_preemptions_per_cycle = 8;  // jobs that may preempt in one cycle
+};
+
+struct SchedEvent {
+  Time time;
+  JobId job;
+  std::string type;  // Submitted, Scheduled, Pending, Reserved, Preempted, Lost, Finished, ...
+  std::string message;
+};
+
+struct CycleStats {
+  int placed = 0;
+  int preemptions = 0;   // victims evicted
+  int pending = 0;       // after the cycle
+  int orders_tried = 0;  // by the batch step
+  double objective = 0;  // total weighted objective of the chosen order
+  double greedy_objective = 0;
+};
+
+class Scheduler final : public JobDirectory {
+ public:
+  Scheduler(Topology* topo, Profile profile, const QueueConfig& queues, SchedulerConfig config,
+            const Clock* clock, Random* rng, const Clock* budget_clock);
+
+  // Queues a job. A job that can never fit on this fleet (jurisdictions that do not intersect,
+  // 16 GPUs in one NVLink domain when the largest has 8, a jurisdiction no hub is in) is refused
+  // with FailedPrecondition and the reason, not left pending forever.
+  Result<JobId> Submit(JobSpec spec);
+  Status Cancel(JobId id);
+  // The job's processes ended. REQUIRES: running.
+  Status Finish(JobId id, bool succeeded);
+  // Hardware events: the affected running jobs are lost and requeued. Returns them.
+  std::vector<JobId> NodeDown(NodeIdx node);
+  std::vector<JobId> GpuFailed(GpuIdx gpu);
+
+  CycleStats Schedule();
+
+  const Job* Find(JobId id) const;
+  std::vector<const Job*> JobsIn(JobState state) const;
+  std::vector<const Job*> RunningByName(const std::string& name) const override;
+  std::vector<SchedEvent> TakeEvents();
+  const TenantTree& tenants() const { return tenants_; }
+  const Profile& profile() const { return profile_; }
+  const Topology& topology() const { return *topo_; }
+
+  // The weight of a job in the objective: priority class and latency sensitivity.
+  static double Weight(const JobSpec& spec);
+
+ private:
+  struct Attempt {
+    bool placed = false;
+    std::vector<GroupPlacement> groups;
+    NoFit why;
+  };
+  struct Reservation {
+    JobId job;
+    Time start;
+    std::set<uint32_t> gpus;
+    std::vector<NodeIdx> nodes;
+  };
+  struct PassResult {
+    std::vector<std::pair<JobId, std::vector<GroupPlacement>>> placed;
+    std::map<JobId, NoFit> blocked;
+    std::optional<Reservation> reservation;
+    double objective = 0;
+    int stranded = 0;
+  };
+
+  SchedContext Context(const Topology& topo) const;
+  // Filters, candidates, scores, reserve and permit on `topo`; on success the groups stay
+  // allocated there. `avoid` are nodes the plans must not use (a backfill reservation).
+  Attempt TryPlace(Topology& topo, const Job& job, const std::vector<NodeIdx>& avoid) const;
+  std::optional<NoFit> BuildRequest(const SchedContext& ctx, const Job& job,
+                                    const TaskGroupSpec& group, PlacementRequest* req) const;
+  std::vector<Plan> Candidates(const Topology& topo, const PlacementRequest& req, NoFit* why) const;
+  void Unreserve(Topology& topo, const std::vector<GroupPlacement>& groups) const;
+  // GPU families present in each hub; recomputed only when the fleet's shape changes.
+  const std::vector<std::set<std::string>>& HubFamilies(const Topology& topo) const;
+
+  std::vector<JobId> QueueOrder() const;
+  std::vector<std::vector<JobId>> AlternativeOrders(const std::vector<JobId>& order);
+  PassResult RunPass(const std::vector<JobId>& order, bool commit);
+  // The head-of-line job's reservation; `made` are placements of the current dry-run pass.
+  std::optional<Reservation> Reserve(
+      const Job& head, const std::vector<std::pair<JobId, std::vector<GroupPlacement>>>& made);
+  bool TryPreempt(Job& job);
+
+  void Bind(Job& job, std::vector<GroupPlacement> groups);
+  void Evict(Job& job, const std::string& type, const std::string& reason);
+  void SetPending(Job& job, const NoFit& why);
+  void Emit(const Job& job, std::string type, std::string message);
+  FamilyMilli Usage(const std::vector<GroupPlacement>& groups) const;
+
+  Topology* topo_;
+  Profile profile_;
+  TenantTree tenants_;
+  SchedulerConfig config_;
+  const Clock* clock_;
+  Random* rng_;
+  const Clock* budget_clock_;
+  std::map<JobId, Job> jobs_;
+  std::set<JobId> pending_;
+  std::set<JobId> running_;
+  std::unordered_map<AllocationId, JobId> by_allocation_;
+  std::vector<SchedEvent> events_;
+  uint64_t next_id_ = 1;
+  mutable std::vector<std::set<std::string>> hub_families_;
+  mutable std::pair<size_t, size_t> hub_families_shape_{SIZE_MAX, SIZE_MAX};
+};
+
+}  // namespace harch
