@@ -107,6 +107,16 @@ std::string Scalar(const YAML::Node& n) { return n.Scalar(); }
 
 }  // namespace
 
+std::optional<std::string> IdError(std::string_view id) {
+  if (id.empty() || id.size() > 63) return "must be 1 to 63 characters";
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) {
+      return "'" + std::string(id) + "' may hold only a-z, 0-9, '-', '_' and '.'";
+    }
+  }
+  return std::nullopt;
+}
+
 std::string SourceRef::ToString() const {
   std::string out = file.empty() ? "<input>" : file;
   if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
@@ -172,6 +182,15 @@ bool YamlContext::ReadString(const YAML::Node& n, const std::string& path, std::
     return false;
   }
   *out = Scalar(n);
+  return true;
+}
+
+bool YamlContext::ReadId(const YAML::Node& n, const std::string& path, std::string* out) {
+  if (!ReadString(n, path, out)) return false;
+  if (auto why = IdError(*out)) {
+    Fail(n, path, *why);
+    return false;
+  }
   return true;
 }
 
@@ -359,6 +378,9 @@ std::optional<YAML::Node> MapReader::Require(std::string_view key) {
 
 void MapReader::RequiredString(std::string_view key, std::string* out) {
   if (auto n = Require(key)) ctx_.ReadString(*n, PathOf(key), out);
+}
+void MapReader::RequiredId(std::string_view key, std::string* out) {
+  if (auto n = Require(key)) ctx_.ReadId(*n, PathOf(key), out);
 }
 void MapReader::OptionalString(std::string_view key, std::string* out) {
   if (auto n = Get(key)) ctx_.ReadString(*n, PathOf(key), out);

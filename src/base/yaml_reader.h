@@ -47,6 +47,9 @@ Result<YAML::Node> LoadYaml(std::string_view text, const std::string& file,
 // Reads a file and calls LoadYaml.
 Result<YAML::Node> LoadYamlFile(const std::string& path, const YamlLimits& limits = {});
 
+// Why `id` is not a valid id (1 to 63 characters of a-z, 0-9, '-', '_' and '.'), or nullopt.
+std::optional<std::string> IdError(std::string_view id);
+
 class YamlContext {
  public:
   explicit YamlContext(std::string file, YamlLimits limits = {})
@@ -71,6 +74,9 @@ class YamlContext {
                   double max);
   bool ReadBool(const YAML::Node& n, const std::string& path, bool* out);
   bool ReadBytes(const YAML::Node& n, const std::string& path, Bytes* out, Bytes min, Bytes max);
+  // An id: 1 to 63 characters of a-z, 0-9, '-', '_' and '.', so that it can be part of other
+  // ids, paths and URLs.
+  bool ReadId(const YAML::Node& n, const std::string& path, std::string* out);
   bool ReadStringList(const YAML::Node& n, const std::string& path,
                       std::vector<std::string>* out);
   bool ReadStringMap(const YAML::Node& n, const std::string& path,
@@ -102,6 +108,7 @@ class MapReader {
 
   // Typed shorthands. Optional* leave *out untouched when the key is absent.
   void RequiredString(std::string_view key, std::string* out);
+  void RequiredId(std::string_view key, std::string* out);
   void OptionalString(std::string_view key, std::string* out);
   void RequiredInt(std::string_view key, int64_t* out, int64_t min, int64_t max);
   void OptionalInt(std::string_view key, int64_t* out, int64_t min, int64_t max);

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/fleet_commands.h"
+#include "cli/job_commands.h"
 
 namespace harch {
 
@@ -12,6 +13,7 @@ int RunCli(int argc, char** argv) {
   app.set_version_flag("--version", "harch 0.1.0");
   int exit_code = kExitOk;
   AddFleetCommands(app, &exit_code);
+  AddJobCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -74,5 +74,33 @@ check "generate" 0 'wrote' -- "$HARCH" fleet generate --gpus 100000 --hubs 4 --o
 check "generated fleet validates" 0 'valid: 4 hubs, .* 100,000 GPUs' -- "$HARCH" fleet validate "$TMP/big.yaml"
 check "help" 0 'summary' -- "$HARCH" fleet --help
 
+# harch job validate
+check "job validate" 0 'valid: job llama-pretrain' -- "$HARCH" job validate "$SRC/examples/jobs/training-gang.yaml"
+check "job validate on a fleet" 0 'workers -> 32 x H100-SXM in dakhla' -- \
+  "$HARCH" job validate "$SRC/examples/jobs/training-gang.yaml" --fleet "$REF"
+cat >"$TMP/job.yaml" <<'YAML'
+apiVersion: harchos.io/v1alpha1
+kind: Job
+metadata: {name: too-big}
+spec:
+  tenant: research
+  kind: training
+  taskGroups:
+    - name: w
+      replicas: 20
+      gpusPerReplica: 4
+      cpuPerReplica: 8
+      memoryPerReplica: 64GiB
+      gpu: {nvlink: required}
+  data:
+    - {name: d, jurisdiction: [MA]}
+YAML
+check "job that can never fit" 3 'can never fit.*largest NVLink domain.*has 18 replicas of 4 GPUs; 20 requested' -- \
+  "$HARCH" job validate "$TMP/job.yaml" --fleet "$REF"
+sed 's/replicas: 20/replicas: zero/' "$TMP/job.yaml" >"$TMP/bad-job.yaml"
+check "invalid job names line:col and path" 1 'bad-job.yaml:9:17: spec.taskGroups\[0\].replicas: expected an integer' -- \
+  "$HARCH" job validate "$TMP/bad-job.yaml"
+check "job validate json" 3 '"fits": false' -- "$HARCH" job validate "$TMP/job.yaml" --fleet "$REF" -o json
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

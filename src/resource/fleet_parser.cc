@@ -14,30 +14,6 @@ constexpr Bytes kMaxGpuMemory = TiB(4);
 
 std::string Index(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
-// Ids become parts of other ids and of URLs: keep them plain.
-void CheckId(YamlContext& ctx, const YAML::Node& at, const std::string& path,
-             const std::string& id) {
-  if (ctx.failed()) return;
-  if (id.empty() || id.size() > 63) {
-    ctx.Fail(at, path, "must be 1 to 63 characters");
-    return;
-  }
-  for (char c : id) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '-' || c == '_' || c == '.')) {
-      ctx.Fail(at, path, "'" + id + "' may hold only a-z, 0-9, '-', '_' and '.'");
-      return;
-    }
-  }
-}
-
-void ReadId(YamlContext& ctx, MapReader& m, std::string_view key, std::string* out,
-            bool required) {
-  auto n = required ? m.Require(key) : m.Get(key);
-  if (!n) return;
-  if (ctx.ReadString(*n, m.PathOf(key), out)) CheckId(ctx, *n, m.PathOf(key), *out);
-}
-
 void ReadGpuModel(YamlContext& ctx, const YAML::Node& n, const std::string& path,
                   GpuModelSpec* out) {
   MapReader m(ctx, n, path);
@@ -139,7 +115,7 @@ void ReadTemplate(YamlContext& ctx, const YAML::Node& n, const std::string& path
                   NodeTemplateSpec* out) {
   MapReader m(ctx, n, path);
   out->ref = ctx.Ref(n, path);
-  ReadId(ctx, m, "name", &out->name, true);
+  m.RequiredId("name", &out->name);
   ReadNodeShape(ctx, m, &out->shape);
   m.Done();
 }
@@ -158,7 +134,7 @@ void ReadNodeEntry(YamlContext& ctx, const YAML::Node& n, const std::string& pat
                    NodeEntrySpec* out) {
   MapReader m(ctx, n, path);
   out->ref = ctx.Ref(n, path);
-  ReadId(ctx, m, "name", &out->name, true);
+  m.RequiredId("name", &out->name);
   if (m.Has("count")) {
     int64_t count = 0;
     m.OptionalInt("count", &count, 1, kMaxCount);
@@ -189,7 +165,7 @@ void ReadNodeEntry(YamlContext& ctx, const YAML::Node& n, const std::string& pat
 void ReadRack(YamlContext& ctx, const YAML::Node& n, const std::string& path, RackSpec* out) {
   MapReader m(ctx, n, path);
   out->ref = ctx.Ref(n, path);
-  ReadId(ctx, m, "id", &out->id, true);
+  m.RequiredId("id", &out->id);
   if (m.Has("count")) {
     int64_t count = 0;
     m.OptionalInt("count", &count, 1, kMaxCount);
@@ -222,7 +198,7 @@ void ReadRack(YamlContext& ctx, const YAML::Node& n, const std::string& path, Ra
 void ReadHub(YamlContext& ctx, const YAML::Node& n, const std::string& path, HubSpec* out) {
   MapReader m(ctx, n, path);
   out->ref = ctx.Ref(n, path);
-  ReadId(ctx, m, "id", &out->id, true);
+  m.RequiredId("id", &out->id);
   out->name = out->id;
   m.OptionalString("name", &out->name);
   if (auto c = m.Require("country")) {
@@ -308,7 +284,7 @@ Result<FleetSpec> ParseFleetSpec(std::string_view yaml, const std::string& file)
   }
   if (auto meta = top.Require("metadata")) {
     MapReader m(ctx, *meta, "metadata");
-    ReadId(ctx, m, "name", &spec.name, true);
+    m.RequiredId("name", &spec.name);
     m.Done();
   }
   if (auto body = top.Require("spec")) {

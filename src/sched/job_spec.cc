@@ -30,55 +30,10 @@ std::string Index(const std::string& path, size_t i) { return path + "[" + std::
 
 bool IsDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
 
-// Ids become parts of other ids and of URLs: keep them plain. The same rule as fleet ids
-// (resource/fleet_parser.cc).
-void CheckId(YamlContext& ctx, const YAML::Node& at, const std::string& path,
-             const std::string& id) {
-  if (ctx.failed()) return;
-  if (id.empty() || id.size() > 63) {
-    ctx.Fail(at, path, "must be 1 to 63 characters");
-    return;
-  }
-  for (char c : id) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || IsDigit(c) || c == '-' || c == '_' ||
-          c == '.')) {
-      ctx.Fail(at, path, "'" + id + "' may hold only a-z, 0-9, '-', '_' and '.'");
-      return;
-    }
-  }
-}
-
-void ReadId(YamlContext& ctx, MapReader& m, std::string_view key, std::string* out,
-            bool required) {
-  auto n = required ? m.Require(key) : m.Get(key);
-  if (!n) return;
-  if (ctx.ReadString(*n, m.PathOf(key), out)) CheckId(ctx, *n, m.PathOf(key), *out);
-}
-
 // "research/nlp": ids joined by '/'.
 void ReadTenant(YamlContext& ctx, const YAML::Node& n, const std::string& path, std::string* out) {
   if (!ctx.ReadString(n, path, out)) return;
-  const std::string& s = *out;
-  size_t levels = 0;
-  size_t start = 0;
-  while (!ctx.failed()) {
-    const size_t slash = s.find('/', start);
-    const std::string part = s.substr(start, slash == std::string::npos ? std::string::npos
-                                                                        : slash - start);
-    if (part.empty()) {
-      ctx.Fail(n, path, "'" + s + "' must be ids joined by '/' such as research/nlp, with no "
-                        "empty part");
-      return;
-    }
-    CheckId(ctx, n, path, part);
-    if (++levels > kMaxTenantLevels) {
-      ctx.Fail(n, path, "'" + s + "' has more than " + std::to_string(kMaxTenantLevels) +
-                            " levels");
-      return;
-    }
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
+  if (auto why = TenantPathError(*out)) ctx.Fail(n, path, *why);
 }
 
 // A closed set of names: reads the string and maps it through `parse`, or fails listing `valid`.
@@ -185,7 +140,7 @@ void ReadTaskGroup(YamlContext& ctx, const YAML::Node& n, const std::string& pat
                    TaskGroupSpec* out) {
   MapReader m(ctx, n, path);
   out->ref = ctx.Ref(n, path);
-  ReadId(ctx, m, "name", &out->name, true);
+  m.RequiredId("name", &out->name);
   int64_t replicas = 1;
   m.OptionalInt("replicas", &replicas, 1, kMaxReplicas);
   out->replicas = static_cast<int>(replicas);
@@ -270,7 +225,7 @@ void ReadDataObject(YamlContext& ctx, const YAML::Node& n, const std::string& pa
                     DataObject* out) {
   MapReader m(ctx, n, path);
   out->ref = ctx.Ref(n, path);
-  ReadId(ctx, m, "name", &out->name, true);
+  m.RequiredId("name", &out->name);
   if (auto j = m.Require("jurisdiction")) {
     const std::string jpath = m.PathOf("jurisdiction");
     if (ctx.ReadStringList(*j, jpath, &out->jurisdiction)) {
@@ -298,7 +253,7 @@ void ReadAffinityTerm(YamlContext& ctx, const YAML::Node& n, const std::string& 
   const bool has_labels = m.Has("labels");
   if (has_job) {
     out->target = AffinityTarget::kJob;
-    ReadId(ctx, m, "job", &out->job, true);
+    m.RequiredId("job", &out->job);
   }
   if (auto labels = has_labels ? m.Get("labels") : std::nullopt) {
     out->target = AffinityTarget::kLabels;
@@ -422,6 +377,26 @@ void ReadSpec(YamlContext& ctx, const YAML::Node& n, JobSpec* spec) {
 }
 
 }  // namespace
+
+std::optional<std::string> TenantPathError(std::string_view path) {
+  size_t levels = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t slash = path.find('/', start);
+    const std::string_view part = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (part.empty()) {
+      return "'" + std::string(path) +
+             "' must be ids joined by '/' such as research/nlp, with no empty part";
+    }
+    if (auto why = IdError(part)) return why;
+    if (++levels > kMaxTenantLevels) {
+      return "'" + std::string(path) + "' has more than " + std::to_string(kMaxTenantLevels) +
+             " levels";
+    }
+    if (slash == std::string_view::npos) return std::nullopt;
+    start = slash + 1;
+  }
+}
 
 std::string_view WorkloadKindName(WorkloadKind k) {
   switch (k) {
@@ -655,7 +630,7 @@ Result<JobSpec> ParseJobSpec(std::string_view yaml, const std::string& file) {
   }
   if (auto meta = top.Require("metadata")) {
     MapReader m(ctx, *meta, "metadata");
-    ReadId(ctx, m, "name", &spec.name, true);
+    m.RequiredId("name", &spec.name);
     m.OptionalStringMap("labels", &spec.labels);
     m.Done();
   }

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
@@ -113,9 +114,13 @@ std::optional<std::vector<std::string>> AllowedJurisdiction(const JobSpec& job);
 Result<JobSpec> ParseJobSpec(std::string_view yaml, const std::string& file);
 Result<JobSpec> LoadJobSpecFile(const std::string& path);
 
-// Parses "90s", "15m", "6h", "2d" or combinations such as "1h30m".
+// Why `path` is not a tenant path (ids joined by '/', at most 8 levels), or nullopt.
+std::optional<std::string> TenantPathError(std::string_view path);
+
+// Parses "90s", "15m", "6h", "2d" or combinations such as "1h30m" (each unit once, largest
+// first).
 Result<Duration> ParseDuration(std::string_view text);
-// Parses an RFC 3339 UTC time such as "2026-12-01T00:00:00Z".
+// Parses an RFC 3339 time such as "2026-12-01T00:00:00Z" or "...+01:00" (converted to UTC).
 Result<Time> ParseTime(std::string_view text);
 
 }  // namespace harch

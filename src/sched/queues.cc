@@ -10,17 +10,6 @@ namespace {
 
 constexpr int64_t kMaxQuotaMilli = int64_t{10'000'000} * 1000;  // ten million GPUs
 
-bool ValidPath(const std::string& path) {
-  if (path.empty() || path.size() > 255 || path.front() == '/' || path.back() == '/') return false;
-  for (size_t i = 0; i < path.size(); ++i) {
-    const char c = path[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                    c == '.' || (c == '/' && path[i - 1] != '/');
-    if (!ok) return false;
-  }
-  return true;
-}
-
 void ReadMilliGpu(YamlContext& ctx, MapReader& m, std::string_view key, int64_t* out,
                   bool required) {
   auto n = required ? m.Require(key) : m.Get(key);
@@ -85,9 +74,10 @@ Result<QueueConfig> ParseQueueConfig(std::string_view yaml, const std::string& f
           TenantSpec spec;
           spec.ref = ctx.Ref((*tenants)[i], path);
           if (auto p = t.Require("path")) {
-            if (ctx.ReadString(*p, t.PathOf("path"), &spec.path) && !ValidPath(spec.path)) {
-              ctx.Fail(*p, t.PathOf("path"),
-                       "must be names of a-z 0-9 - _ . joined by '/', e.g. research/nlp");
+            std::optional<std::string> why;
+            if (ctx.ReadString(*p, t.PathOf("path"), &spec.path) &&
+                (why = TenantPathError(spec.path))) {
+              ctx.Fail(*p, t.PathOf("path"), *why);
             } else if (!ctx.failed() && seen[spec.path]) {
               ctx.Fail(*p, t.PathOf("path"), "tenant '" + spec.path + "' is declared twice");
             }
