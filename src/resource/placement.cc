@@ -158,44 +158,10 @@ class Planner {
     hub_cap_.assign(topo_.hubs().size(), 0);
     hub_static_.assign(topo_.hubs().size(), 0);
     cap_.assign(topo_.gpus().size(), 0);
-    const auto& nodes = topo_.nodes();
-    for (size_t n = 0; n < nodes.size(); ++n) {
-      const Node& node = nodes[n];
-      if (node.state == NodeState::kRemoved || !hub_ok_[node.hub.value]) continue;
-      located_ += static_cast<int64_t>(node.gpus.size());
-      if (!NodeMatches(node)) continue;
-      const bool node_free = node.exclusive_owner == 0 && (!req_.exclusive_node || node.busy_gpus == 0);
-      int64_t node_static = 0, node_healthy = 0, node_units = 0;
-      for (GpuIdx g : node.gpus) {
-        const Gpu& gpu = topo_.gpu(g);
-        const int32_t static_cap = StaticCap(gpu);
-        if (static_cap == 0) continue;
-        node_static += static_cap;
-        if (excluded_[n]) continue;
-        dom_static_units[gpu.domain.value] += static_cap;
-        if (!topo_.Schedulable(g, req_.allow_degraded)) continue;
-        node_healthy += static_cap;
-        if (!node_free) continue;
-        const int32_t cap = FreeCap(gpu);
-        if (cap == 0) continue;
-        cap_[g.value] = cap;
-        node_units += cap;
-        dom_units[gpu.domain.value] += cap;
-      }
-      if (excluded_[n]) {
-        excluded_static_ += node_static / r;
-        continue;
-      }
-      node_cap_[n] = node_units / r;
-      static_total_ += node_static / r;
-      healthy_total_ += node_healthy / r;
-      free_total_ += node_cap_[n];
-      rack_cap_[node.rack.value] += node_cap_[n];
-      hub_cap_[node.hub.value] += node_cap_[n];
-      hub_static_[node.hub.value] += node_static / r;
-      if (const DomainIdx d = topo_.rack(node.rack).multi_node_domain; d.valid()) {
-        dom_cap_[d.value] += node_cap_[n];
-        dom_static_[d.value] += node_static / r;
+    for (size_t h = 0; h < topo_.hubs().size(); ++h) {
+      if (!hub_ok_[h]) continue;
+      for (RackIdx rack : topo_.hubs()[h].racks) {
+        for (NodeIdx n : topo_.rack(rack).nodes) ScanNode(n.value, r, dom_units, dom_static_units);
       }
     }
     // Domains inside one node hold whole replicas only when the replica fits in the domain.
@@ -203,6 +169,49 @@ class Planner {
       if (topo_.domains()[d].kind == DomainKind::kMultiNode) continue;
       dom_cap_[d] = dom_units[d] / r;
       dom_static_[d] = dom_static_units[d] / r;
+    }
+  }
+
+  void ScanNode(size_t n, int64_t r, std::vector<int64_t>& dom_units,
+                std::vector<int64_t>& dom_static_units) {
+    const Node& node = topo_.nodes()[n];
+    if (node.state == NodeState::kRemoved) return;
+    located_ += static_cast<int64_t>(node.gpus.size());
+    // A node's GPUs are all of one model, so one look at the model rules out the whole node.
+    if (node.gpus.empty() || !model_ok_[topo_.gpu(node.gpus[0]).model.value]) return;
+    if (!NodeMatches(node)) return;
+    const bool node_free = node.exclusive_owner == 0 && (!req_.exclusive_node || node.busy_gpus == 0);
+    int64_t node_static = 0, node_healthy = 0, node_units = 0;
+    for (GpuIdx g : node.gpus) {
+      const Gpu& gpu = topo_.gpu(g);
+      const int32_t static_cap = StaticCap(gpu);
+      if (static_cap == 0) continue;
+      node_static += static_cap;
+      if (excluded_[n]) continue;
+      dom_static_units[gpu.domain.value] += static_cap;
+      if (!topo_.Schedulable(g, req_.allow_degraded)) continue;
+      node_healthy += static_cap;
+      if (!node_free) continue;
+      const int32_t cap = FreeCap(gpu);
+      if (cap == 0) continue;
+      cap_[g.value] = cap;
+      node_units += cap;
+      dom_units[gpu.domain.value] += cap;
+    }
+    if (excluded_[n]) {
+      excluded_static_ += node_static / r;
+      return;
+    }
+    node_cap_[n] = node_units / r;
+    static_total_ += node_static / r;
+    healthy_total_ += node_healthy / r;
+    free_total_ += node_cap_[n];
+    rack_cap_[node.rack.value] += node_cap_[n];
+    hub_cap_[node.hub.value] += node_cap_[n];
+    hub_static_[node.hub.value] += node_static / r;
+    if (const DomainIdx d = topo_.rack(node.rack).multi_node_domain; d.valid()) {
+      dom_cap_[d.value] += node_cap_[n];
+      dom_static_[d.value] += node_static / r;
     }
   }
 

@@ -282,9 +282,30 @@ void Topology::ApplyGrant(const GpuGrant& grant, int sign) {
 
 Result<AllocationId> Topology::Allocate(std::string owner, std::vector<GpuGrant> grants,
                                         bool exclusive_nodes) {
+  Allocation a{AllocationId{next_allocation_}, std::move(owner), std::move(grants), exclusive_nodes};
+  HARCH_RETURN_IF_ERROR(Take(a));
+  ++next_allocation_;
+  const AllocationId id = a.id;
+  allocations_.emplace(id, std::move(a));
+  return id;
+}
+
+Status Topology::Reinstate(const Allocation& allocation) {
+  if (allocation.id.value == 0 || allocation.id.value >= next_allocation_ ||
+      allocations_.count(allocation.id)) {
+    return InvalidArgument("allocation " + std::to_string(allocation.id.value) +
+                           " was never handed out or is still held");
+  }
+  HARCH_RETURN_IF_ERROR(Take(allocation));
+  allocations_.emplace(allocation.id, allocation);
+  return Status::Ok();
+}
+
+Status Topology::Take(const Allocation& a) {
+  const auto& grants = a.grants;
+  const AllocationId id = a.id;
   if (grants.empty()) return InvalidArgument("an allocation needs at least one GPU");
-  const AllocationId id{next_allocation_};
-  if (exclusive_nodes) {
+  if (a.exclusive_nodes) {
     for (const auto& grant : grants) {
       if (!grant.gpu.valid() || grant.gpu.value >= gpus_.size()) break;  // CheckGrant reports
       const Node& node = nodes_[gpus_[grant.gpu.value].node.value];
@@ -295,7 +316,7 @@ Result<AllocationId> Topology::Allocate(std::string owner, std::vector<GpuGrant>
   }
   // All or nothing: apply one by one, undo on the first failure.
   for (size_t i = 0; i < grants.size(); ++i) {
-    Status st = CheckGrant(grants[i], exclusive_nodes, id.value);
+    Status st = CheckGrant(grants[i], a.exclusive_nodes, id.value);
     if (!st.ok()) {
       for (size_t j = 0; j < i; ++j) {
         ApplyGrant(grants[j], -1);
@@ -305,16 +326,14 @@ Result<AllocationId> Topology::Allocate(std::string owner, std::vector<GpuGrant>
       return st;
     }
     ApplyGrant(grants[i], +1);
-    if (exclusive_nodes) nodes_[gpus_[grants[i].gpu.value].node.value].exclusive_owner = id.value;
+    if (a.exclusive_nodes) nodes_[gpus_[grants[i].gpu.value].node.value].exclusive_owner = id.value;
   }
-  ++next_allocation_;
   ++generation_;
   for (const auto& grant : grants) {
     auto& on_node = nodes_[gpus_[grant.gpu.value].node.value].allocations;
     if (std::find(on_node.begin(), on_node.end(), id) == on_node.end()) on_node.push_back(id);
   }
-  allocations_.emplace(id, Allocation{id, std::move(owner), std::move(grants), exclusive_nodes});
-  return id;
+  return Status::Ok();
 }
 
 Status Topology::Release(AllocationId id) {

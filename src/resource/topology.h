@@ -79,7 +79,7 @@ struct Node {
   std::map<std::string, std::string> labels;
   Health health = Health::kHealthy;
   NodeState state = NodeState::kUp;
-  std::vector<GpuIdx> gpus;
+  std::vector<GpuIdx> gpus;  // all of one model
   uint64_t exclusive_owner = 0;  // AllocationId holding the whole node, 0 if none
   int busy_gpus = 0;             // GPUs with any allocation on them
   std::vector<AllocationId> allocations;  // allocations with a grant on this node
@@ -169,6 +169,10 @@ class Topology {
   Result<AllocationId> Allocate(std::string owner, std::vector<GpuGrant> grants,
                                 bool exclusive_nodes);
   Status Release(AllocationId id);
+  // Puts a released allocation back under its old id, as if it had never been released: for
+  // what-if trials (reservations, preemption) on the live topology without copying it. Fails,
+  // changing nothing, if a grant no longer fits.
+  Status Reinstate(const Allocation& allocation);
   const Allocation* FindAllocation(AllocationId id) const;
   const std::unordered_map<AllocationId, Allocation>& allocations() const { return allocations_; }
 
@@ -204,6 +208,7 @@ class Topology {
 
  private:
   Status CheckGrant(const GpuGrant& grant, bool exclusive_nodes, uint64_t owner) const;
+  Status Take(const Allocation& allocation);  // all grants or none, under allocation.id
   void ApplyGrant(const GpuGrant& grant, int sign);
   // Allocations with a grant on `node` (and on `gpu`, when given), sorted.
   std::vector<AllocationId> AllocationsOn(NodeIdx node, GpuIdx gpu = GpuIdx()) const;

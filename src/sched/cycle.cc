@@ -22,9 +22,11 @@ int64_t Milli(const std::vector<GroupPlacement>& groups) {
   return total;
 }
 
-// Jobs with the same signature ask for the same thing: within one pass capacity only shrinks,
-// so once one of them is blocked, the others are too.
-std::string Signature(const Job& job) {
+}  // namespace
+
+// Jobs with the same shape ask for the same thing: within one pass capacity only shrinks, so
+// once one of them is blocked, the others are too.
+std::string Scheduler::Shape(const Job& job) {
   if (!job.spec.affinity.empty() || !job.spec.anti_affinity.empty()) return "";  // job-specific
   std::string sig = job.spec.tenant + "|";
   for (const auto& d : job.spec.data) {
@@ -41,14 +43,15 @@ std::string Signature(const Job& job) {
   return sig;
 }
 
-}  // namespace
-
 std::vector<JobId> Scheduler::QueueOrder() const {
-  std::vector<JobId> order(pending_.begin(), pending_.end());
   const SchedContext ctx = Context(*topo_);
-  std::stable_sort(order.begin(), order.end(), [&](JobId a, JobId b) {
-    return profile_.sort->Less(ctx, jobs_.at(a), jobs_.at(b));
-  });
+  std::vector<std::pair<SortKey, JobId>> keyed;
+  keyed.reserve(pending_.size());
+  for (JobId id : pending_) keyed.emplace_back(profile_.sort->Key(ctx, jobs_.at(id)), id);
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<JobId> order;
+  order.reserve(keyed.size());
+  for (const auto& [key, id] : keyed) order.push_back(id);
   return order;
 }
 
@@ -94,30 +97,33 @@ CycleStats Scheduler::Schedule() {
   const Time now = clock_->Now();
   tenants_.Advance(now);
   std::vector<JobId> order = QueueOrder();
-  if (profile_.batch && order.size() > 1) {
+  PassResult result;
+  if (profile_.batch && order.size() > 1 && Viable(order).size() > 1) {
     const std::vector<std::vector<JobId>> orders = AlternativeOrders(order);
     const Time started = budget_clock_->Now();
-    double best = -std::numeric_limits<double>::infinity();
-    int best_stranded = std::numeric_limits<int>::max();
+    std::optional<PassResult> best;
     size_t best_index = 0;
     for (size_t i = 0; i < orders.size(); ++i) {
       if (i > 0 && budget_clock_->Now() - started > config_.batch_budget) break;
-      const PassResult r = RunPass(orders[i], /*commit=*/false);
+      PassResult r = RunPass(orders[i], /*commit=*/false);
       ++stats.orders_tried;
       if (i == 0) stats.greedy_objective = r.objective;
       // Strictly better objective, or equal with less fragmentation; ties keep the queue order.
-      if (r.objective > best + 1e-9 || (r.objective > best - 1e-9 && r.stranded < best_stranded)) {
-        best = r.objective;
-        best_stranded = r.stranded;
+      if (!best || r.objective > best->objective + 1e-9 ||
+          (r.objective > best->objective - 1e-9 && r.stranded < best->stranded)) {
+        best = std::move(r);
         best_index = i;
       }
     }
     order = orders[best_index];
+    result = std::move(*best);
+    ApplyPass(result);
+  } else {
+    result = RunPass(order, /*commit=*/true);
+    stats.greedy_objective = result.objective;
   }
-  const PassResult result = RunPass(order, /*commit=*/true);
   stats.placed = static_cast<int>(result.placed.size());
   stats.objective = result.objective;
-  if (!profile_.batch || order.size() <= 1) stats.greedy_objective = result.objective;
 
   if (profile_.preemption) {
     int tries = 0;
@@ -139,6 +145,54 @@ CycleStats Scheduler::Schedule() {
   return stats;
 }
 
+std::vector<JobId> Scheduler::Viable(const std::vector<JobId>& order) const {
+  std::vector<JobId> viable;
+  std::map<std::string, bool> by_shape;
+  for (JobId id : order) {
+    const Job& job = jobs_.at(id);
+    const std::string& sig = job.shape;
+    auto known = by_shape.find(sig);
+    bool fits = false;
+    if (!sig.empty() && known != by_shape.end()) {
+      fits = known->second;
+    } else {
+      Attempt a = TryPlace(*topo_, job, {});
+      fits = a.placed;
+      if (fits) Unreserve(*topo_, a.groups);
+      if (!sig.empty()) by_shape[sig] = fits;
+    }
+    if (fits) viable.push_back(id);
+  }
+  return viable;
+}
+
+void Scheduler::ApplyPass(const PassResult& pass) {
+  for (const auto& [id, groups] : pass.placed) {
+    std::vector<GroupPlacement> committed = groups;
+    for (auto& gp : committed) {
+      auto alloc = topo_->Allocate("job/" + std::to_string(id.value) + "/" + gp.group, gp.grants,
+                                   gp.exclusive);
+      HARCH_CHECK(alloc.ok());  // the same grants on the same state as the dry run
+      gp.allocation = *alloc;
+    }
+    Bind(jobs_.at(id), std::move(committed));
+  }
+  if (pass.reservation) {
+    Job& head = jobs_.at(pass.reservation->job);
+    if (head.reserved_start != pass.reservation->start) {
+      head.reserved_start = pass.reservation->start;
+      Emit(head, "Reserved", ReservationText(*pass.reservation));
+    }
+  }
+  for (const auto& [id, why] : pass.blocked) SetPending(jobs_.at(id), why);
+}
+
+std::string Scheduler::ReservationText(const Reservation& r) const {
+  return "head of line: " + std::to_string(r.gpus.size()) + " GPUs reserved from " +
+         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(r.start - clock_->Now()).count()) +
+         " s from now";
+}
+
 Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool commit) {
   PassResult r;
   std::vector<std::pair<JobId, std::vector<GroupPlacement>>> made;  // dry run: to roll back
@@ -154,7 +208,7 @@ Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool c
                             false};
       continue;
     }
-    const std::string sig = Signature(job);
+    const std::string& sig = job.shape;
     if (auto cached = blocked_shapes.find(sig); !sig.empty() && cached != blocked_shapes.end()) {
       r.blocked[id] = cached->second;
       continue;
@@ -202,10 +256,7 @@ Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool c
       r.reservation = Reserve(job, made);
       if (commit && r.reservation && job.reserved_start != r.reservation->start) {
         job.reserved_start = r.reservation->start;
-        Emit(job, "Reserved",
-             "head of line: " + std::to_string(r.reservation->gpus.size()) + " GPUs reserved from " +
-                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(r.reservation->start - now).count()) +
-                 " s from now");
+        Emit(job, "Reserved", ReservationText(*r.reservation));
       }
     }
   }
@@ -220,46 +271,51 @@ Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool c
   return r;
 }
 
-// The earliest time the head-of-line job fits, assuming running jobs end when expected: release
-// them in order of expected end on a copy of the topology and find the shortest prefix after
+// The earliest time the head-of-line job fits, assuming running jobs end when expected: take
+// them out in order of expected end (in place, then put back) and find the shortest prefix after
 // which the job fits (binary search; fitting only gets easier as more is released).
 std::optional<Scheduler::Reservation> Scheduler::Reserve(
     const Job& head, const std::vector<std::pair<JobId, std::vector<GroupPlacement>>>& made) {
   const Time now = clock_->Now();
-  std::vector<std::pair<Time, const std::vector<GroupPlacement>*>> ends;
+  struct Ending {
+    Time end;
+    const Job* job;
+    const std::vector<GroupPlacement>* groups;
+  };
+  std::vector<Ending> ends;
   for (JobId id : running_) {
     const Job& job = jobs_.at(id);
     if (job.spec.expected_duration && job.started) {
-      ends.emplace_back(*job.started + *job.spec.expected_duration, &job.placement);
+      ends.push_back({*job.started + *job.spec.expected_duration, &job, &job.placement});
     }
   }
   for (const auto& [id, groups] : made) {
     const Job& job = jobs_.at(id);
-    if (job.spec.expected_duration) ends.emplace_back(now + *job.spec.expected_duration, &groups);
+    if (job.spec.expected_duration) ends.push_back({now + *job.spec.expected_duration, &job, &groups});
   }
   std::stable_sort(ends.begin(), ends.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+                   [](const Ending& a, const Ending& b) { return a.end < b.end; });
   auto fits_after = [&](size_t k, Reservation* out) {
-    Topology copy = *topo_;
-    for (size_t i = 0; i < k; ++i) Unreserve(copy, *ends[i].second);
-    Attempt a = TryPlace(copy, head, {});
-    if (!a.placed) return false;
-    if (out) {
+    Trial trial(*this);
+    for (size_t i = 0; i < k; ++i) trial.TakeOut(*ends[i].job, *ends[i].groups);
+    Attempt a = TryPlace(*topo_, head, {});
+    if (a.placed && out) {
       out->job = head.id;
-      out->start = k == 0 ? now : std::max(now, ends[k - 1].first);
+      out->start = k == 0 ? now : std::max(now, ends[k - 1].end);
       std::set<uint32_t> nodes;
       for (const auto& gp : a.groups) {
         for (const auto& g : gp.grants) {
           out->gpus.insert(g.gpu.value);
-          nodes.insert(copy.gpu(g.gpu).node.value);
+          nodes.insert(topo_->gpu(g.gpu).node.value);
         }
       }
       for (uint32_t n : nodes) out->nodes.push_back(NodeIdx(n));
     }
-    return true;
+    if (a.placed) Unreserve(*topo_, a.groups);
+    return a.placed;
   };
   if (ends.empty() || !fits_after(ends.size(), nullptr)) return std::nullopt;
-  size_t lo = 1, hi = ends.size();  // fits after hi, not after lo - 1 (the pass just failed)
+  size_t lo = 1, hi = ends.size();  // fits after hi; the pass just saw it not fit after 0
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
     if (fits_after(mid, nullptr)) {
@@ -271,6 +327,24 @@ std::optional<Scheduler::Reservation> Scheduler::Reserve(
   Reservation res;
   HARCH_CHECK(fits_after(hi, &res));
   return res;
+}
+
+Scheduler::Trial::~Trial() {
+  for (auto it = out_.rbegin(); it != out_.rend(); ++it) {
+    HARCH_CHECK(s_.topo_->Reinstate(it->allocation).ok());
+    s_.tenants_.Add(it->tenant, it->usage);
+  }
+}
+
+void Scheduler::Trial::TakeOut(const Job& job, const std::vector<GroupPlacement>& groups) {
+  const FamilyMilli usage = s_.Usage(groups);
+  s_.tenants_.Remove(job.spec.tenant, usage);
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const Allocation* a = s_.topo_->FindAllocation(groups[i].allocation);
+    HARCH_CHECK(a != nullptr);
+    out_.push_back({*a, job.spec.tenant, i == 0 ? usage : FamilyMilli{}});
+    HARCH_CHECK(s_.topo_->Release(groups[i].allocation).ok());
+  }
 }
 
 }  // namespace harch

@@ -12,6 +12,7 @@
 // Thread-safety: plugins are immutable after construction.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -41,12 +42,20 @@ struct SchedContext {
   Time now;
 };
 
+// Queue order as a key per job, compared lexicographically (smaller first), then by job id.
+// A key instead of a comparison so that each job's key is computed once per cycle.
+using SortKey = std::array<double, 4>;
+
 class QueueSortPlugin {
  public:
   virtual ~QueueSortPlugin() = default;
   virtual std::string_view Name() const = 0;
+  virtual SortKey Key(const SchedContext& ctx, const Job& job) const = 0;
   // Strict weak order: true when `a` should be considered before `b`.
-  virtual bool Less(const SchedContext& ctx, const Job& a, const Job& b) const = 0;
+  bool Less(const SchedContext& ctx, const Job& a, const Job& b) const {
+    const SortKey ka = Key(ctx, a), kb = Key(ctx, b);
+    return ka != kb ? ka < kb : a.id < b.id;
+  }
 };
 
 class FilterPlugin {

@@ -31,6 +31,7 @@ struct GroupPlacement {
   std::string group;
   AllocationId allocation;
   std::vector<GpuGrant> grants;
+  bool exclusive = false;  // holds its nodes whole
   PlanCost cost;
   std::map<std::string, double> scores;  // score plugin -> score in [0, 1]
   double total_score = 0;
@@ -39,6 +40,7 @@ struct GroupPlacement {
 struct Job {
   JobId id;
   JobSpec spec;
+  std::string shape;  // what it asks for, as a key: jobs of one shape fit or block alike
   JobState state = JobState::kPending;
   Time submitted;
   Time queued_since;  // last time it entered the queue (submission, preemption, loss)

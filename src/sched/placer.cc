@@ -125,8 +125,8 @@ Scheduler::Attempt Scheduler::TryPlace(Topology& topo, const Job& job,
                             req.exclusive_node);
     HARCH_CHECK(id.ok());  // the planner only offers free GPUs
     hub = topo.hub(topo.gpu(plan.grants.front().gpu).hub).id;
-    attempt.groups.push_back(
-        {group.name, *id, std::move(plan.grants), plan.cost, std::move(scores[best]), best_total});
+    attempt.groups.push_back({group.name, *id, std::move(plan.grants), req.exclusive_node,
+                              plan.cost, std::move(scores[best]), best_total});
   }
   for (const auto& permit : profile_.permits) {
     if (auto why = permit->Permit(ctx, job, attempt.groups)) {

@@ -31,46 +31,33 @@ bool Scheduler::TryPreempt(Job& job) {
     return a->id < b->id;
   });
 
-  Topology copy = *topo_;
-  auto take_out = [&](Job* v) {
-    Unreserve(copy, v->placement);
-    tenants_.Remove(v->spec.tenant, Usage(v->placement));
-  };
-  auto fits = [&] {
-    Attempt a = TryPlace(copy, job, {});
-    if (a.placed) Unreserve(copy, a.groups);
+  // Trials run in place on the live topology; every trial puts its victims back.
+  auto fits_without = [&](const std::vector<Job*>& victims) {
+    Trial trial(*this);
+    for (Job* v : victims) trial.TakeOut(*v, v->placement);
+    Attempt a = TryPlace(*topo_, job, {});
+    if (a.placed) Unreserve(*topo_, a.groups);
     return a.placed;
   };
-  std::vector<Job*> victims;
-  bool placed = false;
-  for (Job* v : candidates) {
-    take_out(v);
-    victims.push_back(v);
-    if ((placed = fits())) break;
-  }
-  // Drop victims that turn out not to be needed, most expensive first. A victim put back gets
-  // new allocation ids on the copy; the real ones are untouched.
-  std::vector<Job*> needed;
-  if (placed) {
-    for (auto it = victims.rbegin(); it != victims.rend(); ++it) {
-      Job* v = *it;
-      std::vector<AllocationId> back;
-      for (const auto& gp : v->placement) {
-        const Allocation* real = topo_->FindAllocation(gp.allocation);
-        auto id = copy.Allocate("trial", gp.grants, real && real->exclusive_nodes);
-        HARCH_CHECK(id.ok());
-        back.push_back(*id);
-      }
-      tenants_.Add(v->spec.tenant, Usage(v->placement));
-      if (fits()) continue;  // not needed: it stays
-      for (AllocationId id : back) HARCH_CHECK(copy.Release(id).ok());
-      tenants_.Remove(v->spec.tenant, Usage(v->placement));
-      needed.push_back(v);
+  // Grow the victim set in order of cost until the job fits (binary search on the prefix: more
+  // victims only free more), then drop victims that turn out not to be needed, most expensive
+  // first.
+  if (!fits_without(candidates)) return false;
+  size_t lo = 1, hi = candidates.size();
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (fits_without({candidates.begin(), candidates.begin() + static_cast<long>(mid)})) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
     }
   }
-  // Restore the accounting of every victim still taken out; Evict removes it for real.
-  for (Job* v : placed ? needed : victims) tenants_.Add(v->spec.tenant, Usage(v->placement));
-  if (!placed) return false;
+  std::vector<Job*> needed(candidates.begin(), candidates.begin() + static_cast<long>(hi));
+  for (size_t i = needed.size(); i-- > 0;) {
+    std::vector<Job*> without = needed;
+    without.erase(without.begin() + static_cast<long>(i));
+    if (fits_without(without)) needed = std::move(without);
+  }
 
   for (Job* v : needed) {
     Evict(*v, "Preempted",

@@ -55,6 +55,7 @@ Result<JobId> Scheduler::Submit(JobSpec spec) {
   job.id = JobId{next_id_};
   job.spec = std::move(spec);
   job.submitted = job.queued_since = clock_->Now();
+  job.shape = Shape(job);
   // Can it ever fit? Each group on its own, against the fleet as configured.
   const SchedContext ctx = Context(*topo_);
   for (const auto& group : job.spec.task_groups) {

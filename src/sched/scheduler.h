@@ -8,9 +8,10 @@
 //
 // A cycle (Schedule()):
 //   1. orders the pending jobs (QueueSort), with aging;
-//   2. batch step: tries several orders of the pending window on the live topology, rolling
-//      each back, and keeps the one with the best total weighted objective; the queue order
-//      itself is always among them, so it is never worse than one-at-a-time greedy;
+//   2. batch step: when two or more pending jobs could start, tries several orders of the
+//      pending window on the live topology, rolling each back, and commits the one with the best
+//      total weighted objective exactly as evaluated; the queue order itself is always among
+//      them, so the result is never worse than one-at-a-time greedy;
 //   3. places jobs in that order: filters -> candidate plans -> scores -> reserve (every task
 //      group or none) -> permit (quota) -> bind; the first job blocked by capacity gets an EASY
 //      reservation, and later jobs start only if they end before it or avoid its GPUs;
@@ -89,6 +90,8 @@ class Scheduler final : public JobDirectory {
 
   // The weight of a job in the objective: priority class and latency sensitivity.
   static double Weight(const JobSpec& spec);
+  // Job::shape; empty for jobs with (anti-)affinity, whose fit depends on other jobs.
+  static std::string Shape(const Job& job);
 
  private:
   struct Attempt {
@@ -110,6 +113,26 @@ class Scheduler final : public JobDirectory {
     int stranded = 0;
   };
 
+  // A what-if on the live topology: jobs taken out for the trial are put back (same allocation
+  // ids, same tenant usage) when it ends.
+  class Trial {
+   public:
+    explicit Trial(Scheduler& s) : s_(s) {}
+    ~Trial();
+    Trial(const Trial&) = delete;
+    Trial& operator=(const Trial&) = delete;
+    void TakeOut(const Job& job, const std::vector<GroupPlacement>& groups);
+
+   private:
+    struct Out {
+      Allocation allocation;
+      std::string tenant;
+      FamilyMilli usage;
+    };
+    Scheduler& s_;
+    std::vector<Out> out_;
+  };
+
   SchedContext Context(const Topology& topo) const;
   // Filters, candidates, scores, reserve and permit on `topo`; on success the groups stay
   // allocated there. `avoid` are nodes the plans must not use (a backfill reservation).
@@ -124,6 +147,12 @@ class Scheduler final : public JobDirectory {
   std::vector<JobId> QueueOrder() const;
   std::vector<std::vector<JobId>> AlternativeOrders(const std::vector<JobId>& order);
   PassResult RunPass(const std::vector<JobId>& order, bool commit);
+  // Commits what a dry-run pass found, on the same (rolled back) state: same grants, same order.
+  void ApplyPass(const PassResult& pass);
+  std::string ReservationText(const Reservation& r) const;
+  // Pending jobs that fit on the current state one at a time (their order cannot matter for
+  // the others: nothing can place them later in a cycle, as capacity only shrinks).
+  std::vector<JobId> Viable(const std::vector<JobId>& order) const;
   // The head-of-line job's reservation; `made` are placements of the current dry-run pass.
   std::optional<Reservation> Reserve(
       const Job& head, const std::vector<std::pair<JobId, std::vector<GroupPlacement>>>& made);

@@ -8,22 +8,17 @@ namespace {
 
 int LatencyRank(const Job& j) { return static_cast<int>(j.spec.latency); }
 
+double Micros(Time t) { return static_cast<double>(t.time_since_epoch().count()); }
+
+// Aged priority (highest first), latency sensitivity, tenant fair share (least used first),
+// then time in the queue.
 class PriorityFairSort final : public QueueSortPlugin {
  public:
   PriorityFairSort(Duration aging_bound, bool fair) : aging_bound_(aging_bound), fair_(fair) {}
   std::string_view Name() const override { return fair_ ? "priority-fair" : "priority"; }
-  bool Less(const SchedContext& ctx, const Job& a, const Job& b) const override {
-    const double pa = AgedPriority(a, ctx.now, aging_bound_);
-    const double pb = AgedPriority(b, ctx.now, aging_bound_);
-    if (pa != pb) return pa > pb;
-    if (LatencyRank(a) != LatencyRank(b)) return LatencyRank(a) > LatencyRank(b);
-    if (fair_) {
-      const double fa = ctx.tenants.FairShareKey(a.spec.tenant);
-      const double fb = ctx.tenants.FairShareKey(b.spec.tenant);
-      if (fa != fb) return fa < fb;
-    }
-    if (a.queued_since != b.queued_since) return a.queued_since < b.queued_since;
-    return a.id < b.id;
+  SortKey Key(const SchedContext& ctx, const Job& j) const override {
+    return {-AgedPriority(j, ctx.now, aging_bound_), -static_cast<double>(LatencyRank(j)),
+            fair_ ? ctx.tenants.FairShareKey(j.spec.tenant) : 0.0, Micros(j.queued_since)};
   }
 
  private:
@@ -34,9 +29,8 @@ class PriorityFairSort final : public QueueSortPlugin {
 class FifoSort final : public QueueSortPlugin {
  public:
   std::string_view Name() const override { return "fifo"; }
-  bool Less(const SchedContext&, const Job& a, const Job& b) const override {
-    if (a.submitted != b.submitted) return a.submitted < b.submitted;
-    return a.id < b.id;
+  SortKey Key(const SchedContext&, const Job& j) const override {
+    return {Micros(j.submitted), 0, 0, 0};
   }
 };
 
