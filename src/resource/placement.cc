@@ -60,19 +60,105 @@ std::string Join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
+// Counters indexed by a dense id, of which only the touched ones are non-zero: clearing costs
+// what was touched, not the size of the fleet.
+class SparseCounts {
+ public:
+  void Resize(size_t n) {
+    if (value_.size() < n) {
+      value_.resize(n, 0);
+      marked_.resize(n, 0);
+    }
+  }
+  int64_t operator[](size_t i) const { return value_[i]; }
+  void Add(size_t i, int64_t delta) {
+    Touch(i);
+    value_[i] += delta;
+  }
+  void Set(size_t i, int64_t v) {
+    Touch(i);
+    value_[i] = v;
+  }
+  const std::vector<uint32_t>& touched() const { return touched_; }
+  void Clear() {
+    for (uint32_t i : touched_) value_[i] = marked_[i] = 0;
+    touched_.clear();
+  }
+  int64_t Max() const {
+    int64_t best = 0;
+    for (uint32_t i : touched_) best = std::max(best, value_[i]);
+    return best;
+  }
+  // Best fit: the smallest value that still holds k; ties to the lowest index.
+  std::optional<size_t> BestFit(int64_t k) const {
+    std::optional<size_t> best;
+    for (uint32_t i : touched_) {
+      if (value_[i] >= k && (!best || value_[i] < value_[*best] ||
+                             (value_[i] == value_[*best] && i < *best))) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+ private:
+  void Touch(size_t i) {
+    if (!marked_[i]) {
+      marked_[i] = 1;
+      touched_.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  std::vector<int64_t> value_;
+  std::vector<uint8_t> marked_;
+  std::vector<uint32_t> touched_;
+};
+
+// Per-thread scratch space, reused across queries so a query does not allocate or clear arrays
+// the size of the fleet.
+struct Scratch {
+  SparseCounts cap, dom_cap, dom_static, dom_units, dom_static_units, node_cap, rack_cap, hub_cap,
+      hub_static;
+  std::vector<SparseCounts*> All() {
+    return {&cap, &dom_cap, &dom_static, &dom_units, &dom_static_units, &node_cap, &rack_cap,
+            &hub_cap, &hub_static};
+  }
+  void Fit(const Topology& t) {
+    cap.Resize(t.gpus().size());
+    for (SparseCounts* d : {&dom_cap, &dom_static, &dom_units, &dom_static_units}) d->Resize(t.domains().size());
+    node_cap.Resize(t.nodes().size());
+    rack_cap.Resize(t.racks().size());
+    hub_cap.Resize(t.hubs().size());
+    hub_static.Resize(t.hubs().size());
+  }
+  void Clear() {
+    for (SparseCounts* c : All()) c->Clear();
+  }
+};
+
 class Planner {
  public:
-  Planner(const Topology& topo, const PlacementRequest& req) : topo_(topo), req_(req) {}
+  Planner(const Topology& topo, const PlacementRequest& req) : topo_(topo), req_(req) {
+    static thread_local Scratch scratch;
+    s_ = &scratch;
+    s_->Clear();
+    s_->Fit(topo);
+  }
+  ~Planner() { s_->Clear(); }
+  Planner(const Planner&) = delete;
+  Planner& operator=(const Planner&) = delete;
 
   PlacementOutcome Run() {
     Prepare();
-    Scan();
+    // Fast path: only what is free. The full scan, which also counts what could ever fit for
+    // the explanation, runs only when nothing fits.
+    Scan(/*full=*/false);
     PlacementOutcome out;
     if (auto plan = Search()) {
       out.plan = std::move(plan);
-    } else {
-      out.no_fit = Explain();
+      return out;
     }
+    Scan(/*full=*/true);
+    out.no_fit = Explain();
     return out;
   }
 
@@ -147,33 +233,29 @@ class Planner {
 
   // Computes, per GPU, the units it can host, and per group (NVLink domain, node, rack, hub)
   // the replicas it can host: a replica needs replica_size units on one node.
-  void Scan() {
+  void Scan(bool full) {
+    full_ = full;
+    located_ = static_total_ = healthy_total_ = free_total_ = excluded_static_ = 0;
     const int64_t r = req_.replica_size;
-    const size_t domains = topo_.domains().size();
-    dom_cap_.assign(domains, 0);
-    dom_static_.assign(domains, 0);
-    std::vector<int64_t> dom_units(domains, 0), dom_static_units(domains, 0);
-    node_cap_.assign(topo_.nodes().size(), 0);
-    rack_cap_.assign(topo_.racks().size(), 0);
-    hub_cap_.assign(topo_.hubs().size(), 0);
-    hub_static_.assign(topo_.hubs().size(), 0);
-    cap_.assign(topo_.gpus().size(), 0);
+    s_->Clear();
     for (size_t h = 0; h < topo_.hubs().size(); ++h) {
       if (!hub_ok_[h]) continue;
       for (RackIdx rack : topo_.hubs()[h].racks) {
-        for (NodeIdx n : topo_.rack(rack).nodes) ScanNode(n.value, r, dom_units, dom_static_units);
+        for (NodeIdx n : topo_.rack(rack).nodes) ScanNode(n.value, r);
       }
     }
     // Domains inside one node hold whole replicas only when the replica fits in the domain.
-    for (size_t d = 0; d < domains; ++d) {
-      if (topo_.domains()[d].kind == DomainKind::kMultiNode) continue;
-      dom_cap_[d] = dom_units[d] / r;
-      dom_static_[d] = dom_static_units[d] / r;
+    for (uint32_t d : s_->dom_units.touched()) {
+      if (topo_.domains()[d].kind != DomainKind::kMultiNode) s_->dom_cap.Set(d, s_->dom_units[d] / r);
+    }
+    for (uint32_t d : s_->dom_static_units.touched()) {
+      if (topo_.domains()[d].kind != DomainKind::kMultiNode) {
+        s_->dom_static.Set(d, s_->dom_static_units[d] / r);
+      }
     }
   }
 
-  void ScanNode(size_t n, int64_t r, std::vector<int64_t>& dom_units,
-                std::vector<int64_t>& dom_static_units) {
+  void ScanNode(size_t n, int64_t r) {
     const Node& node = topo_.nodes()[n];
     if (node.state == NodeState::kRemoved) return;
     located_ += static_cast<int64_t>(node.gpus.size());
@@ -181,6 +263,13 @@ class Planner {
     if (node.gpus.empty() || !model_ok_[topo_.gpu(node.gpus[0]).model.value]) return;
     if (!NodeMatches(node)) return;
     const bool node_free = node.exclusive_owner == 0 && (!req_.exclusive_node || node.busy_gpus == 0);
+    if (!full_) {
+      const bool whole = req_.mig_profile.empty() && req_.share == kWholeGpu;
+      if (!node_free || excluded_[n] || node.state != NodeState::kUp ||
+          (whole && node.busy_gpus == static_cast<int>(node.gpus.size()))) {
+        return;
+      }
+    }
     int64_t node_static = 0, node_healthy = 0, node_units = 0;
     for (GpuIdx g : node.gpus) {
       const Gpu& gpu = topo_.gpu(g);
@@ -188,40 +277,32 @@ class Planner {
       if (static_cap == 0) continue;
       node_static += static_cap;
       if (excluded_[n]) continue;
-      dom_static_units[gpu.domain.value] += static_cap;
+      s_->dom_static_units.Add(gpu.domain.value, static_cap);
       if (!topo_.Schedulable(g, req_.allow_degraded)) continue;
       node_healthy += static_cap;
       if (!node_free) continue;
       const int32_t cap = FreeCap(gpu);
       if (cap == 0) continue;
-      cap_[g.value] = cap;
+      s_->cap.Set(g.value, cap);
       node_units += cap;
-      dom_units[gpu.domain.value] += cap;
+      s_->dom_units.Add(gpu.domain.value, cap);
     }
     if (excluded_[n]) {
       excluded_static_ += node_static / r;
       return;
     }
-    node_cap_[n] = node_units / r;
+    const int64_t replicas = node_units / r;
+    if (replicas > 0) s_->node_cap.Set(n, replicas);
     static_total_ += node_static / r;
     healthy_total_ += node_healthy / r;
-    free_total_ += node_cap_[n];
-    rack_cap_[node.rack.value] += node_cap_[n];
-    hub_cap_[node.hub.value] += node_cap_[n];
-    hub_static_[node.hub.value] += node_static / r;
+    free_total_ += replicas;
+    s_->rack_cap.Add(node.rack.value, replicas);
+    s_->hub_cap.Add(node.hub.value, replicas);
+    s_->hub_static.Add(node.hub.value, node_static / r);
     if (const DomainIdx d = topo_.rack(node.rack).multi_node_domain; d.valid()) {
-      dom_cap_[d.value] += node_cap_[n];
-      dom_static_[d.value] += node_static / r;
+      s_->dom_cap.Add(d.value, replicas);
+      s_->dom_static.Add(d.value, node_static / r);
     }
-  }
-
-  // Best fit among groups: the smallest room that still holds k; ties to the lowest index.
-  static std::optional<size_t> BestFit(const std::vector<int64_t>& caps, int64_t k) {
-    std::optional<size_t> best;
-    for (size_t i = 0; i < caps.size(); ++i) {
-      if (caps[i] >= k && (!best || caps[i] < caps[*best])) best = i;
-    }
-    return best;
   }
 
   std::optional<Plan> Search() {
@@ -231,7 +312,7 @@ class Planner {
     std::vector<GpuIdx> members;
     Level start = kNumaL;
     bool in_replicas = true;  // above the node level the planner counts replicas, below it units
-    if (auto d = BestFit(dom_cap_, k)) {
+    if (auto d = s_->dom_cap.BestFit(k)) {
       const NvlinkDomain& dom = topo_.domain(DomainIdx(*d));
       members = dom.gpus;
       const bool multi = dom.kind == DomainKind::kMultiNode;
@@ -239,14 +320,14 @@ class Planner {
       in_replicas = multi;
     } else if (req_.nvlink == NvlinkPolicy::kRequired) {
       return std::nullopt;
-    } else if (auto n = BestFit(node_cap_, k)) {
+    } else if (auto n = s_->node_cap.BestFit(k)) {
       members = topo_.node(NodeIdx(*n)).gpus;
       start = kInnerL;
       in_replicas = false;
-    } else if (auto rk = BestFit(rack_cap_, k)) {
+    } else if (auto rk = s_->rack_cap.BestFit(k)) {
       AppendRack(RackIdx(*rk), &members);
       start = kOuterL;
-    } else if (auto h = BestFit(hub_cap_, k)) {
+    } else if (auto h = s_->hub_cap.BestFit(k)) {
       for (RackIdx rack : topo_.hub(HubIdx(*h)).racks) AppendRack(rack, &members);
       start = kRackL;
     } else if (req_.allow_multi_hub) {
@@ -257,7 +338,7 @@ class Planner {
     }
     std::vector<Candidate> cands;
     for (GpuIdx g : members) {
-      if (cap_[g.value] > 0) cands.push_back(MakeCandidate(g));
+      if (s_->cap[g.value] > 0) cands.push_back(MakeCandidate(g));
     }
     std::sort(cands.begin(), cands.end(),
               [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
@@ -281,7 +362,7 @@ class Planner {
     // GPUs without NVLink share one inner bucket, so NUMA and PCIe grouping decide among them.
     const uint32_t inner = multi ? gpu.node.value
                                  : (kind == DomainKind::kNone ? DomainIdx::kInvalid : gpu.domain.value);
-    return {g, cap_[g.value],
+    return {g, static_cast<int32_t>(s_->cap[g.value]),
             {gpu.hub.value, gpu.rack.value, multi ? gpu.domain.value : gpu.node.value, inner,
              static_cast<uint32_t>(gpu.numa),
              static_cast<uint32_t>(gpu.host_bridge), static_cast<uint32_t>(gpu.pcie_switch),
@@ -304,7 +385,7 @@ class Planner {
         if (!in_replicas) {
           cap += c[j].cap;
         } else if (j == i || c[j].node != c[j - 1].node) {
-          cap += node_cap_[c[j].node];
+          cap += s_->node_cap[c[j].node];
         }
       }
       runs.emplace_back(i, j);
@@ -347,9 +428,6 @@ class Planner {
     const std::string desc = DescribeRequest(req_);
     const std::string units = Units();
     const std::string wanted = "; " + std::to_string(k) + " requested";
-    auto max_of = [](const std::vector<int64_t>& v) {
-      return v.empty() ? 0 : *std::max_element(v.begin(), v.end());
-    };
     if (located_ == 0) {
       std::vector<std::string> hubs;
       for (const auto& h : topo_.hubs()) hubs.push_back(h.id + " (" + h.country + ")");
@@ -374,16 +452,16 @@ class Planner {
                   wanted,
               true};
     }
-    if (req_.nvlink == NvlinkPolicy::kRequired && max_of(dom_static_) < k) {
+    if (req_.nvlink == NvlinkPolicy::kRequired && s_->dom_static.Max() < k) {
       return {"nvlink",
               "the largest NVLink domain with matching GPUs (" + desc + ") has " +
-                  std::to_string(max_of(dom_static_)) + " " + units + wanted + " in one domain",
+                  std::to_string(s_->dom_static.Max()) + " " + units + wanted + " in one domain",
               true};
     }
-    if (!req_.allow_multi_hub && max_of(hub_static_) < k) {
+    if (!req_.allow_multi_hub && s_->hub_static.Max() < k) {
       return {"hub",
               "no single hub has " + std::to_string(k) + " matching " + units + " (" + desc +
-                  "); the largest has " + std::to_string(max_of(hub_static_)) +
+                  "); the largest has " + std::to_string(s_->hub_static.Max()) +
                   " and the request may not span hubs",
               true};
     }
@@ -403,11 +481,11 @@ class Planner {
     if (req_.nvlink == NvlinkPolicy::kRequired) {
       return {"nvlink",
               "the largest free NVLink domain with matching GPUs (" + desc + ") has " +
-                  std::to_string(max_of(dom_cap_)) + " free " + units + wanted + " in one domain",
+                  std::to_string(s_->dom_cap.Max()) + " free " + units + wanted + " in one domain",
               false};
     }
     return {"hub",
-            "at most " + std::to_string(max_of(hub_cap_)) + " matching " + units +
+            "at most " + std::to_string(s_->hub_cap.Max()) + " matching " + units +
                 " are free in one hub (" + desc + ")" + wanted + " and the request may not span hubs",
             false};
   }
@@ -415,9 +493,9 @@ class Planner {
   const Topology& topo_;
   const PlacementRequest& req_;
   std::vector<uint8_t> hub_ok_, model_ok_, excluded_;
+  bool full_ = true;  // false: the fast scan, which leaves the static counts incomplete
   std::vector<int> mig_shape_;
-  std::vector<int32_t> cap_;
-  std::vector<int64_t> dom_cap_, dom_static_, node_cap_, rack_cap_, hub_cap_, hub_static_;  // replicas
+  Scratch* s_;  // per GPU: units; per group: replicas
   // In replicas (units when replica_size is 1).
   int64_t located_ = 0, static_total_ = 0, healthy_total_ = 0, free_total_ = 0, excluded_static_ = 0;
 };

@@ -104,8 +104,10 @@ CycleStats Scheduler::Schedule() {
     std::optional<PassResult> best;
     size_t best_index = 0;
     for (size_t i = 0; i < orders.size(); ++i) {
-      if (i > 0 && budget_clock_->Now() - started > config_.batch_budget) break;
-      PassResult r = RunPass(orders[i], /*commit=*/false);
+      // The queue order always runs to the end; the alternatives only within the budget.
+      PassResult r = RunPass(orders[i], /*commit=*/false,
+                             i == 0 ? std::nullopt : std::optional<Time>(started + config_.batch_budget));
+      if (r.aborted) break;
       ++stats.orders_tried;
       if (i == 0) stats.greedy_objective = r.objective;
       // Strictly better objective, or equal with less fragmentation; ties keep the queue order.
@@ -193,14 +195,20 @@ std::string Scheduler::ReservationText(const Reservation& r) const {
          " s from now";
 }
 
-Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool commit) {
+Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool commit,
+                                         std::optional<Time> deadline) {
   PassResult r;
   std::vector<std::pair<JobId, std::vector<GroupPlacement>>> made;  // dry run: to roll back
   std::map<std::string, NoFit> blocked_shapes;
   std::optional<JobId> fifo_head;
   const Time now = clock_->Now();
-  for (JobId id : order) {
+  for (size_t n = 0; n < order.size(); ++n) {
+    const JobId id = order[n];
     Job& job = jobs_.at(id);
+    if (deadline && n % 8 == 0 && budget_clock_->Now() > *deadline) {
+      r.aborted = true;
+      break;
+    }
     if (fifo_head) {
       r.blocked[id] = NoFit{"queue",
                             "waiting behind job " + std::to_string(fifo_head->value) +

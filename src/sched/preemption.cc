@@ -3,16 +3,22 @@
 // victims are the cheapest set that lets the job fit, found on a copy of the topology, and are
 // requeued, never lost.
 #include <algorithm>
+#include <set>
 
 #include "sched/scheduler.h"
 
 namespace harch {
 
 bool Scheduler::TryPreempt(Job& job) {
+  // Jobs this one must run beside are never victims: evicting them would block it.
+  std::set<std::string> partners;
+  for (const auto& term : job.spec.affinity) {
+    if (term.required && term.target == AffinityTarget::kJob) partners.insert(term.job);
+  }
   std::vector<Job*> candidates;
   for (JobId id : running_) {
     Job& v = jobs_.at(id);
-    if (!v.spec.preemptible) continue;
+    if (!v.spec.preemptible || partners.count(v.spec.name)) continue;
     bool eligible = v.spec.priority < job.spec.priority;
     if (!eligible && v.spec.tenant != job.spec.tenant && v.spec.priority <= job.spec.priority) {
       for (const auto& [family, milli] : Usage(v.placement)) {
@@ -65,7 +71,10 @@ bool Scheduler::TryPreempt(Job& job) {
               ", priority " + std::to_string(job.spec.priority) + ")");
   }
   Attempt a = TryPlace(*topo_, job, {});
-  if (!a.placed) return false;  // cannot happen with a deterministic planner; victims requeued
+  if (!a.placed) {  // the trials ran on the same state, so this is a bug; the victims are requeued
+    SetPending(job, a.why);
+    return false;
+  }
   Bind(job, std::move(a.groups));
   return true;
 }

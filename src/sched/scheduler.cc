@@ -76,6 +76,8 @@ Result<JobId> Scheduler::Submit(JobSpec spec) {
   auto [it, inserted] = jobs_.emplace(id, std::move(job));
   HARCH_CHECK(inserted);
   pending_.insert(id);
+  it->second.pending_constraint = "queued";
+  it->second.pending_reason = "not yet considered by a scheduling cycle";
   Emit(it->second, "Submitted", "queued for tenant " + it->second.spec.tenant);
   return id;
 }
@@ -176,7 +178,10 @@ void Scheduler::Evict(Job& job, const std::string& type, const std::string& reas
   if (type == "Lost") ++job.losses;
   running_.erase(job.id);
   pending_.insert(job.id);
-  Emit(job, type, reason + "; requeued");
+  // Its reason until the next cycle looks at it again.
+  job.pending_constraint = type == "Preempted" ? "preempted" : "lost";
+  job.pending_reason = reason + "; requeued";
+  Emit(job, type, job.pending_reason);
 }
 
 void Scheduler::SetPending(Job& job, const NoFit& why) {

@@ -111,6 +111,7 @@ class Scheduler final : public JobDirectory {
     std::optional<Reservation> reservation;
     double objective = 0;
     int stranded = 0;
+    bool aborted = false;  // a dry run that ran out of budget: rolled back, not to be used
   };
 
   // A what-if on the live topology: jobs taken out for the trial are put back (same allocation
@@ -146,7 +147,10 @@ class Scheduler final : public JobDirectory {
 
   std::vector<JobId> QueueOrder() const;
   std::vector<std::vector<JobId>> AlternativeOrders(const std::vector<JobId>& order);
-  PassResult RunPass(const std::vector<JobId>& order, bool commit);
+  // Places jobs in `order`. A dry run (commit false) rolls everything back at the end; with a
+  // deadline on budget_clock it gives up (aborted) once the deadline has passed.
+  PassResult RunPass(const std::vector<JobId>& order, bool commit,
+                     std::optional<Time> deadline = std::nullopt);
   // Commits what a dry-run pass found, on the same (rolled back) state: same grants, same order.
   void ApplyPass(const PassResult& pass);
   std::string ReservationText(const Reservation& r) const;
