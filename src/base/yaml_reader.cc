@@ -413,6 +413,19 @@ void MapReader::OptionalStringMap(std::string_view key, std::map<std::string, st
   if (auto n = Get(key)) ctx_.ReadStringMap(*n, PathOf(key), out);
 }
 
+void MapReader::ExpectKind(std::string_view kind) {
+  std::string api_version, actual;
+  RequiredString("apiVersion", &api_version);
+  if (ok() && api_version != kApiVersion) {
+    ctx_.Fail(*Get("apiVersion"), PathOf("apiVersion"),
+              "unsupported version '" + api_version + "'; this build reads " + std::string(kApiVersion));
+  }
+  RequiredString("kind", &actual);
+  if (ok() && actual != kind) {
+    ctx_.Fail(*Get("kind"), PathOf("kind"), "expected '" + std::string(kind) + "', got '" + actual + "'");
+  }
+}
+
 void MapReader::Done() {
   if (!ok()) return;
   for (const auto& kv : node_) {

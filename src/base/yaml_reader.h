@@ -34,6 +34,8 @@ struct SourceRef {
 };
 
 // Limits that keep hostile documents from exhausting the stack or memory.
+inline constexpr std::string_view kApiVersion = "harchos.io/v1alpha1";
+
 struct YamlLimits {
   size_t max_bytes = 64u << 20;
   int max_depth = 64;             // flow and block nesting
@@ -119,6 +121,10 @@ class MapReader {
   void RequiredBytes(std::string_view key, Bytes* out, Bytes min, Bytes max);
   void OptionalStringList(std::string_view key, std::vector<std::string>* out);
   void OptionalStringMap(std::string_view key, std::map<std::string, std::string>* out);
+
+  // Reads `apiVersion` (harchos.io/v1alpha1) and `kind`, which must be `kind`: the header of
+  // every HarchOS document.
+  void ExpectKind(std::string_view kind);
 
   // Reports unknown fields. Call once, after all Get/Require calls.
   void Done();

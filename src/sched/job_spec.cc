@@ -617,17 +617,7 @@ Result<JobSpec> ParseJobSpec(std::string_view yaml, const std::string& file) {
   JobSpec spec;
   spec.ref = ctx.Ref(root, "");
   MapReader top(ctx, root, "");
-  std::string api_version;
-  std::string kind;
-  top.RequiredString("apiVersion", &api_version);
-  if (top.ok() && api_version != "harchos.io/v1alpha1") {
-    ctx.Fail(*top.Get("apiVersion"), "apiVersion",
-             "unsupported version '" + api_version + "'; this build reads harchos.io/v1alpha1");
-  }
-  top.RequiredString("kind", &kind);
-  if (top.ok() && kind != "Job") {
-    ctx.Fail(*top.Get("kind"), "kind", "expected 'Job', got '" + kind + "'");
-  }
+  top.ExpectKind("Job");
   if (auto meta = top.Require("metadata")) {
     MapReader m(ctx, *meta, "metadata");
     m.RequiredId("name", &spec.name);

@@ -7,10 +7,11 @@
 namespace harch {
 
 std::optional<NoFit> Scheduler::BuildRequest(const SchedContext& ctx, const Job& job,
-                                             const TaskGroupSpec& group,
-                                             PlacementRequest* req) const {
+                                             const TaskGroupSpec& group, PlacementRequest* req,
+                                             bool past_transient) const {
   for (const auto& filter : profile_.filters) {
-    if (auto why = filter->Filter(ctx, job, group, req)) return why;
+    auto why = filter->Filter(ctx, job, group, req);
+    if (why && (why->permanent || !past_transient)) return why;
   }
   return std::nullopt;
 }

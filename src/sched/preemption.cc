@@ -20,9 +20,11 @@ bool Scheduler::TryPreempt(Job& job) {
     Job& v = jobs_.at(id);
     if (!v.spec.preemptible || partners.count(v.spec.name)) continue;
     bool eligible = v.spec.priority < job.spec.priority;
+    // Reclaim: only while the preemptor stays within its own guarantee once placed, so two
+    // tenants cannot take the same GPUs back from each other forever.
     if (!eligible && v.spec.tenant != job.spec.tenant && v.spec.priority <= job.spec.priority) {
       for (const auto& [family, milli] : Usage(v.placement)) {
-        eligible |= tenants_.BelowGuarantee(job.spec.tenant, family) &&
+        eligible |= tenants_.WithinGuarantee(job.spec.tenant, family, job.spec.TotalGpuMilli()) &&
                     tenants_.Borrowed(v.spec.tenant, family) > 0;
       }
     }

@@ -38,13 +38,7 @@ Result<QueueConfig> ParseQueueConfig(std::string_view yaml, const std::string& f
   YamlContext ctx(file);
   QueueConfig config;
   MapReader top(ctx, root, "");
-  std::string api_version, kind;
-  top.RequiredString("apiVersion", &api_version);
-  if (top.ok() && api_version != "harchos.io/v1alpha1") {
-    ctx.Fail(*top.Get("apiVersion"), "apiVersion", "unsupported version '" + api_version + "'");
-  }
-  top.RequiredString("kind", &kind);
-  if (top.ok() && kind != "Queues") ctx.Fail(*top.Get("kind"), "kind", "expected 'Queues'");
+  top.ExpectKind("Queues");
   if (auto meta = top.Get("metadata")) {
     MapReader m(ctx, *meta, "metadata");
     std::string name;
@@ -213,6 +207,25 @@ bool TenantTree::BelowGuarantee(const std::string& tenant, const std::string& fa
         used = u == t->usage.end() ? 0 : u->second;
       }
       if (used < q->second.guaranteed_milli) return true;
+    }
+  }
+  return false;
+}
+
+bool TenantTree::WithinGuarantee(const std::string& tenant, const std::string& family,
+                                 int64_t extra_milli) const {
+  for (const std::string& p : PathOf(tenant)) {
+    const Tenant* t = Find(p);
+    if (!t) continue;
+    for (const auto& key : {family, std::string("*")}) {
+      auto q = t->quota.find(key);
+      if (q == t->quota.end()) continue;
+      int64_t used = t->usage_total;
+      if (key != "*") {
+        auto u = t->usage.find(key);
+        used = u == t->usage.end() ? 0 : u->second;
+      }
+      if (used + extra_milli <= q->second.guaranteed_milli) return true;
     }
   }
   return false;

@@ -59,6 +59,10 @@ class TenantTree {
   int64_t Borrowed(const std::string& tenant, const std::string& family) const;
   // True when `tenant` (or an ancestor with a quota) is below its guarantee for `family`.
   bool BelowGuarantee(const std::string& tenant, const std::string& family) const;
+  // True when `tenant` has a guarantee for `family` (or "*") on its path that still holds
+  // `extra_milli` more: what a reclaim may take back, no more.
+  bool WithinGuarantee(const std::string& tenant, const std::string& family,
+                       int64_t extra_milli) const;
 
   void Add(const std::string& tenant, const FamilyMilli& usage);
   void Remove(const std::string& tenant, const FamilyMilli& usage);

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -110,6 +112,18 @@ TEST(ParseQueueConfig, ValidDocument) {
   EXPECT_EQ(prod.quota[0].borrow_limit_milli, std::optional<int64_t>(0));
   EXPECT_EQ(prod.quota[1].guaranteed_milli, 2500);
   EXPECT_EQ(prod.quota[1].borrow_limit_milli, std::optional<int64_t>(500));
+}
+
+TEST(ParseQueueConfig, ShippedExampleParses) {
+  const char* src = std::getenv("HARCH_SOURCE_DIR");
+  const std::string path = std::string(src ? src : ".") + "/examples/queues/tenants.yaml";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found; set HARCH_SOURCE_DIR";
+  auto config = LoadQueueConfigFile(path);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->tenants.size(), 5u);
+  const TenantTree tree(*config);
+  EXPECT_TRUE(tree.CheckQuota("research/nlp", {{"H100", 384'000}}) == std::nullopt);
+  EXPECT_TRUE(tree.CheckQuota("research/nlp", {{"H100", 385'000}}).has_value());
 }
 
 TEST(ParseQueueConfig, DefaultsWithoutHalfLifeAndMetadata) {

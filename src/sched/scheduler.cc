@@ -60,7 +60,7 @@ Result<JobId> Scheduler::Submit(JobSpec spec) {
   const SchedContext ctx = Context(*topo_);
   for (const auto& group : job.spec.task_groups) {
     PlacementRequest req;
-    std::optional<NoFit> why = BuildRequest(ctx, job, group, &req);
+    std::optional<NoFit> why = BuildRequest(ctx, job, group, &req, /*past_transient=*/true);
     if (!why) {
       auto outcome = FindPlacement(*topo_, req);
       if (!outcome.ok()) return outcome.status().WithContext("task group " + group.name);

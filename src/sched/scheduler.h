@@ -138,8 +138,12 @@ class Scheduler final : public JobDirectory {
   // Filters, candidates, scores, reserve and permit on `topo`; on success the groups stay
   // allocated there. `avoid` are nodes the plans must not use (a backfill reservation).
   Attempt TryPlace(Topology& topo, const Job& job, const std::vector<NodeIdx>& avoid) const;
+  // Runs the filters. With `past_transient`, a filter's refusal that may pass later (an
+  // affinity partner not running yet) does not stop the others: what Submit needs to tell
+  // "never" from "not now".
   std::optional<NoFit> BuildRequest(const SchedContext& ctx, const Job& job,
-                                    const TaskGroupSpec& group, PlacementRequest* req) const;
+                                    const TaskGroupSpec& group, PlacementRequest* req,
+                                    bool past_transient = false) const;
   std::vector<Plan> Candidates(const Topology& topo, const PlacementRequest& req, NoFit* why) const;
   void Unreserve(Topology& topo, const std::vector<GroupPlacement>& groups) const;
   // GPU families present in each hub; recomputed only when the fleet's shape changes.

@@ -18,9 +18,13 @@
 //   (d) tenants stay within guaranteed + borrowLimit for every family, and the scheduler's
 //       accounting equals the use recomputed from the running jobs;
 //   (e) every job is in exactly one state and accounted for; pending jobs carry a constraint;
-//   the batch step is never worse than greedy; after a drain period every job that fits the
-//   idle fleet has run. Separately: (f) no job waits past the aging bound plus the longest job
-//   when capacity frees up regularly, determinism, and a case where the batch step beats greedy.
+//   and: a preemption victim is preemptible, of a class no higher than its preemptor, requeued,
+//   and evicted only for a preemptor that is bound in the same cycle; the batch step is never
+//   worse than greedy; a job whose data allows no hub of the fleet is refused; after a drain
+//   period with no arrivals and all hardware back, every job that fits the idle fleet alone has
+//   run. Separately: (f) no job waits past the aging bound plus the longest job when capacity
+//   frees up regularly, determinism of the event sequence, and a case where the batch step
+//   strictly beats greedy.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -193,15 +197,37 @@ struct JobMix {
   double preemptible = 0.7;
 };
 
-std::vector<std::string> RandomCountries(Random& rng) {
+// What the job generator knows of the fleet, so that most jobs can run somewhere.
+struct FleetInfo {
+  std::vector<std::string> families;
+  std::vector<std::string> countries;  // of the hubs
+  bool mig = false;                    // has GPUs in MIG mode
+};
+
+FleetInfo InfoOf(const Topology& topo) {
+  FleetInfo info;
+  std::set<std::string> families, countries;
+  for (size_t g = 0; g < topo.gpus().size(); ++g) {
+    families.insert(topo.model_of(GpuIdx(g)).family);
+    info.mig |= topo.gpus()[g].mig_enabled;
+  }
+  for (const Hub& h : topo.hubs()) countries.insert(h.country);
+  info.families.assign(families.begin(), families.end());
+  info.countries.assign(countries.begin(), countries.end());
+  return info;
+}
+
+// 1-3 countries, mostly ones the fleet has hubs in; sometimes any of MA, SN, FR, DE.
+std::vector<std::string> RandomCountries(Random& rng, const FleetInfo& fleet) {
   static const std::vector<std::string> kAll{"MA", "SN", "FR", "DE"};
   std::vector<std::string> out;
   const int n = static_cast<int>(rng.Uniform(1, 3));
-  for (int i = 0; i < n; ++i) out.push_back(Pick(rng, kAll));
+  for (int i = 0; i < n; ++i) out.push_back(Pick(rng, rng.Bernoulli(0.75) ? fleet.countries : kAll));
   return out;
 }
 
-JobSpec RandomJob(Random& rng, const std::vector<std::string>& families, const JobMix& mix) {
+JobSpec RandomJob(Random& rng, const FleetInfo& fleet, const JobMix& mix) {
+  const std::vector<std::string>& families = fleet.families;
   static const std::vector<std::string> kMig{"1g.10gb", "1g.10gb", "2g.20gb", "3g.40gb"};
   JobSpec spec;
   spec.name = "j" + std::to_string(rng.Uniform(0, 11));
@@ -211,18 +237,14 @@ JobSpec RandomJob(Random& rng, const std::vector<std::string>& families, const J
   spec.priority_class = pc.name;
   spec.priority = pc.value;
   spec.latency = static_cast<LatencySensitivity>(rng.Uniform(0, 2));
-  // Jobs named j0..j2 are never preemptible: only they are the partners of required affinity
-  // terms (preempting the partner of a preemptor's required affinity is a known bug, see
-  // AffinityTerm below).
-  const bool partner = spec.name == "j0" || spec.name == "j1" || spec.name == "j2";
-  spec.preemptible = !partner && rng.Bernoulli(mix.preemptible);
+  spec.preemptible = rng.Bernoulli(mix.preemptible);
   spec.expected_duration = Duration(minutes(5 * rng.Uniform(2, 24)));  // 10 min .. 2 h
   const int groups = rng.Bernoulli(mix.multi_group) ? static_cast<int>(rng.Uniform(2, 3)) : 1;
   for (int i = 0; i < groups; ++i) {
     TaskGroupSpec g;
     g.name = "g" + std::to_string(i);
     const double kind = rng.UniformDouble();
-    if (kind < mix.mig) {
+    if (kind < mix.mig && (fleet.mig || rng.Bernoulli(0.1))) {
       g.mig_profile = Pick(rng, kMig);
       g.replicas = static_cast<int>(rng.Uniform(1, 2));
     } else if (kind < mix.mig + mix.share) {
@@ -240,7 +262,7 @@ JobSpec RandomJob(Random& rng, const std::vector<std::string>& families, const J
   if (rng.Bernoulli(mix.data)) {
     const int objects = static_cast<int>(rng.Uniform(1, 2));
     for (int i = 0; i < objects; ++i) {
-      spec.data.push_back({"d" + std::to_string(i), RandomCountries(rng), GiB(1), {}});
+      spec.data.push_back({"d" + std::to_string(i), RandomCountries(rng, fleet), GiB(1), {}});
     }
     if (rng.Bernoulli(0.1)) spec.data = {{"x", {"MA"}, GiB(1), {}}, {"y", {"FR", "SN"}, GiB(1), {}}};
   }
@@ -248,17 +270,8 @@ JobSpec RandomJob(Random& rng, const std::vector<std::string>& families, const J
     AffinityTerm t;
     t.target = AffinityTarget::kJob;
     t.scope = rng.Bernoulli(0.5) ? AffinityScope::kNode : AffinityScope::kHub;
-    if (rng.Bernoulli(0.6)) {
-      t.job = "j" + std::to_string(rng.Uniform(0, 11));
-      spec.anti_affinity.push_back(t);
-    } else {
-      // Required affinity only to non-preemptible partners: TryPreempt evaluates a preemptor on
-      // a copy of the topology while the directory still lists the victims as running, so it
-      // may evict the very job that the preemptor must run beside; the real placement then
-      // fails and the victim was evicted for nothing (again every cycle).
-      t.job = "j" + std::to_string(rng.Uniform(0, 2));
-      spec.affinity.push_back(t);
-    }
+    t.job = "j" + std::to_string(rng.Uniform(0, 11));
+    (rng.Bernoulli(0.6) ? spec.anti_affinity : spec.affinity).push_back(t);
   }
   return spec;
 }
@@ -277,27 +290,32 @@ bool FitsOnIdleFleet(const Topology& pristine, const QueueConfig& queues, const 
   return s.Find(*id)->state == JobState::kRunning;
 }
 
-std::string DebugJob(const Job& j, const Topology& topo) {
+// A job, for failure messages.
+std::string DescribeJob(const Job& j) {
   std::ostringstream os;
-  os << "\n job " << j.id.value << " " << j.spec.name << " tenant " << j.spec.tenant << " prio " << j.spec.priority
-     << " state " << JobStateName(j.state) << " pc=" << j.pending_constraint << ": " << j.pending_reason;
+  os << "job " << j.id.value << " '" << j.spec.name << "' tenant " << j.spec.tenant << " "
+     << j.spec.priority_class << (j.spec.preemptible ? " preemptible" : "") << ", "
+     << JobStateName(j.state) << " (" << j.pending_constraint << ": " << j.pending_reason << ")";
   for (const auto& g : j.spec.task_groups) {
-    os << "\n   group " << g.name << " r" << g.replicas << " x" << g.gpus_per_replica << " share " << g.gpu_share.value
-       << " mig " << g.mig_profile << " nv " << static_cast<int>(g.gpu.nvlink) << " excl " << g.gpu.exclusive_node;
-    for (auto& m : g.gpu.models) os << " model " << m;
+    os << "; group " << g.name << ": " << g.replicas << " x ";
+    if (g.gpus_per_replica > 0) {
+      os << g.gpus_per_replica << " GPUs";
+    } else if (!g.mig_profile.empty()) {
+      os << g.mig_profile;
+    } else {
+      os << g.gpu_share.value << "m";
+    }
+    for (const auto& m : g.gpu.models) os << " " << m;
+    if (g.gpu.nvlink == NvlinkRequirement::kRequired) os << " nvlink";
+    if (g.gpu.exclusive_node) os << " exclusive";
   }
-  for (const auto& d : j.spec.data) { os << "\n   data"; for (auto& c : d.jurisdiction) os << " " << c; }
-  for (auto& t : j.spec.affinity) os << "\n   aff " << t.job;
-  for (auto& t : j.spec.anti_affinity) os << "\n   anti " << t.job << (t.scope == AffinityScope::kHub ? " hub" : " node");
-  for (size_t n = 0; n < topo.nodes().size(); ++n) {
-    const Node& node = topo.nodes()[n];
-    os << "\n   node " << node.id << " state " << NodeStateName(node.state) << " health " << HealthName(node.health) << " busy " << node.busy_gpus << " excl " << node.exclusive_owner << " gpus";
-    for (GpuIdx g : node.gpus) os << " " << topo.gpu(g).used_milli << "/" << int(topo.gpu(g).mig_mask) << "/" << HealthName(topo.gpu(g).health) << "/" << topo.model_of(g).name;
+  for (const auto& d : j.spec.data) {
+    os << "; data " << d.name << " [";
+    for (const auto& c : d.jurisdiction) os << c << " ";
+    os << "]";
   }
-  PlacementRequest req;
-  req.count = 1; req.exclusive_node = true; req.nvlink = NvlinkPolicy::kRequired;
-  auto out = FindPlacement(topo, req);
-  os << "\n   find: " << (out.ok() ? (out->fits() ? "fits" : out->no_fit.constraint + ": " + out->no_fit.reason) : out.status().ToString());
+  for (const auto& t : j.spec.affinity) os << "; affinity " << t.job;
+  for (const auto& t : j.spec.anti_affinity) os << "; anti-affinity " << t.job;
   return os.str();
 }
 
@@ -318,6 +336,8 @@ struct Tally {
   int quota_blocks = 0;
   int max_pending = 0;
   std::map<std::string, int> constraints;
+  std::map<std::string, int> rejections;  // by constraint
+  int started_then_preempted = 0;  // in the same cycle
 };
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
@@ -352,10 +372,10 @@ void CheckInvariants(const Scheduler& s, const Topology& topo, const QueueConfig
   for (const Job* j : pending) {
     EXPECT_TRUE(j->placement.empty()) << "pending job " << j->id.value << " holds a placement";
     EXPECT_FALSE(j->started.has_value());
-    // Jobs evicted by this cycle's preemption phase have not been through a pass since.
-    if (!preempted_now.count(j->id)) {
-      EXPECT_FALSE(j->pending_constraint.empty()) << "pending job " << j->id.value << " has no constraint";
-      EXPECT_FALSE(j->pending_reason.empty()) << "pending job " << j->id.value << " has no reason";
+    EXPECT_FALSE(j->pending_constraint.empty()) << "pending job " << j->id.value << " has no constraint";
+    EXPECT_FALSE(j->pending_reason.empty()) << "pending job " << j->id.value << " has no reason";
+    if (preempted_now.count(j->id)) {
+      EXPECT_EQ(j->pending_constraint, "preempted");
     }
     ++tally->constraints[j->pending_constraint];
     if (j->pending_constraint == "quota") ++tally->quota_blocks;
@@ -521,7 +541,7 @@ void CheckInvariants(const Scheduler& s, const Topology& topo, const QueueConfig
 
 struct SimOptions {
   std::string profile = "harch";
-  int arrival_ticks = 48;      // 4 h of arrivals
+  int arrival_ticks = 40;      // 200 min of arrivals
   int max_drain_ticks = 600;   // then up to 50 h with no arrivals
   double node_down = 0.03;     // per tick
   double gpu_fail = 0.03;
@@ -540,8 +560,8 @@ class Simulation {
     ASSERT_TRUE(built.ok()) << built.status().ToString() << "\n" << WriteFleetSpec(spec_);
     topo_ = std::make_unique<Topology>(std::move(built).value());
     pristine_ = std::make_unique<Topology>(*topo_);
-    families_ = Families(*topo_);
-    queues_ = RandomQueues(rng_, families_, opts_.limits);
+    fleet_ = InfoOf(*topo_);
+    queues_ = RandomQueues(rng_, fleet_.families, opts_.limits);
     auto profile = PluginRegistry::Default().MakeProfile(opts_.profile);
     ASSERT_TRUE(profile.ok());
     sched_ = std::make_unique<Scheduler>(topo_.get(), std::move(profile).value(), queues_,
@@ -560,22 +580,29 @@ class Simulation {
       if (::testing::Test::HasFailure()) return;
       if (sched_->JobsIn(JobState::kRunning).empty()) break;
     }
-    ASSERT_TRUE(sched_->JobsIn(JobState::kRunning).empty()) << "the drain did not finish";
+    EXPECT_FALSE(reclaim_ping_pong_) << "two jobs reclaimed GPUs from each other";
+    ASSERT_TRUE(sched_->JobsIn(JobState::kRunning).empty())
+        << "the drain did not finish" << RecentEvents() << [&] {
+             std::string out;
+             for (const Job* j : sched_->JobsIn(JobState::kRunning)) out += "\n running " + DescribeJob(*j);
+             for (const Job* j : sched_->JobsIn(JobState::kPending)) out += "\n pending " + DescribeJob(*j);
+             return out;
+           }();
     // Every job still pending on the idle, healthy fleet cannot start even alone on it.
     if (opts_.profile != "fifo") {  // FIFO: a job that never fits blocks all behind it, by design
       for (const Job* j : sched_->JobsIn(JobState::kPending)) {
         EXPECT_FALSE(FitsOnIdleFleet(*pristine_, queues_, opts_.profile, j->spec))
-            << "job " << j->id.value << " fits the idle fleet but never ran: "
-            << j->pending_constraint << ": " << j->pending_reason << [&] {
-                 std::string out;
-                 for (size_t i = log_.size() > 40 ? log_.size() - 40 : 0; i < log_.size(); ++i) out += "\n  " + log_[i];
-                 return out;
-               }();
+            << "fits the idle fleet alone but never ran: " << DescribeJob(*j) << RecentEvents();
       }
     }
   }
 
   const std::vector<std::string>& log() const { return log_; }
+  std::string RecentEvents() const {
+    std::string out = "\nrecent events:";
+    for (size_t i = log_.size() > 30 ? log_.size() - 30 : 0; i < log_.size(); ++i) out += "\n  " + log_[i];
+    return out;
+  }
   std::string Describe() const {
     return "seed " + std::to_string(seed_) + " profile " + opts_.profile + "\nfleet:\n" +
            WriteFleetSpec(spec_);
@@ -639,7 +666,7 @@ class Simulation {
     }
     if (arrivals) {
       const int n = static_cast<int>(rng_.Uniform(0, 2));
-      for (int i = 0; i < n; ++i) Submit(RandomJob(rng_, families_, opts_.mix), tally);
+      for (int i = 0; i < n; ++i) Submit(RandomJob(rng_, fleet_, opts_.mix), tally);
     }
     const CycleStats stats = sched_->Schedule();
     std::set<JobId> preempted_now;
@@ -668,8 +695,15 @@ class Simulation {
       for (size_t k = i + 1; k < events.size() && !bound; ++k) {
         bound = events[k].job == by && events[k].type == "Scheduled";
       }
+      for (size_t k = 0; k < i; ++k) {
+        if (events[k].job == e.job && events[k].type == "Scheduled") ++tally->started_then_preempted;
+      }
+      if (preemptor->spec.priority == victim->spec.priority) {
+        reclaims_.insert({e.job.value, by.value});
+        reclaim_ping_pong_ |= reclaims_.count({by.value, e.job.value}) > 0;
+      }
       EXPECT_TRUE(bound) << "job " << e.job.value << " was evicted for job " << by.value
-                         << ", which did not start";
+                         << ", which did not start: " << DescribeJob(*preemptor) << RecentEvents();
     }
     CheckInvariants(*sched_, *topo_, queues_, accepted_, stats, preempted_now, tally);
   }
@@ -685,15 +719,18 @@ class Simulation {
     if (!id.ok()) {
       ++tally->rejected;
       EXPECT_EQ(id.status().code(), Code::kFailedPrecondition) << id.status().ToString();
-      EXPECT_NE(id.status().message().find("can never fit"), std::string::npos);
+      const std::string& msg = id.status().message();
+      EXPECT_NE(msg.find("can never fit"), std::string::npos) << msg;
+      // "job 'j1' can never fit: task group g0: <constraint>: <reason>"
+      const size_t g = msg.find(": task group ");
+      const size_t c = g == std::string::npos ? g : msg.find(": ", g + 13);
+      const size_t e = c == std::string::npos ? c : msg.find(": ", c + 2);
+      ++tally->rejections[e == std::string::npos ? "?" : msg.substr(c + 2, e - c - 2)];
       return;
     }
-    // A job whose data may be processed in no hub of this fleet is refused, never queued.
-    // (Not checked for jobs with a required job affinity: Submit asks the planner only when every
-    // filter passes, so such a job is queued while its partner is not running. Reported.)
-    if (spec.affinity.empty()) {
-      EXPECT_TRUE(anywhere) << "accepted a job whose data allows no hub of the fleet";
-    }
+    // A job whose data may be processed in no hub of this fleet is refused, never queued, even
+    // when it also waits for an affinity partner.
+    EXPECT_TRUE(anywhere) << "accepted a job whose data allows no hub of the fleet";
     accepted_.push_back(*id);
   }
 
@@ -706,7 +743,7 @@ class Simulation {
   FleetSpec spec_;
   std::unique_ptr<Topology> topo_;
   std::unique_ptr<Topology> pristine_;
-  std::vector<std::string> families_;
+  FleetInfo fleet_;
   QueueConfig queues_;
   std::unique_ptr<Scheduler> sched_;
   std::vector<JobId> accepted_;
@@ -714,10 +751,12 @@ class Simulation {
   std::map<NodeIdx, int> down_;
   std::map<GpuIdx, int> failed_;
   std::vector<std::string> log_;
+  std::set<std::pair<uint64_t, uint64_t>> reclaims_;  // (victim, preemptor) of the same class
+  bool reclaim_ping_pong_ = false;  // two jobs reclaimed from each other
 };
 
 TEST(SchedulerPropertyTest, InvariantsHoldEveryCycle) {
-  constexpr int kSeeds = 30;
+  constexpr int kSeeds = 24;
   Tally tally;
   const std::vector<std::string> profiles = PluginRegistry::Default().ProfileNames();
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
@@ -745,8 +784,11 @@ TEST(SchedulerPropertyTest, InvariantsHoldEveryCycle) {
   summary << tally.cycles << " cycles, " << tally.submitted << " submitted, " << tally.rejected
           << " rejected, " << tally.placements << " placements, " << tally.preemptions
           << " preemptions, " << tally.lost << " lost, batch improved " << tally.batch_improved
-          << ", max pending " << tally.max_pending << "; pending by constraint:";
+          << ", max pending " << tally.max_pending << ", started and preempted in one cycle "
+          << tally.started_then_preempted << "; pending by constraint:";
   for (const auto& [c, n] : tally.constraints) summary << " " << c << "=" << n;
+  summary << "; rejected by constraint:";
+  for (const auto& [c, n] : tally.rejections) summary << " " << c << "=" << n;
   RecordProperty("tally", summary.str());
   std::cout << "[ tally    ] " << summary.str() << "\n";
 }
@@ -918,7 +960,7 @@ TEST(SchedulerPropertyTest, NoStarvationPastTheAgingBound) {
     }
   }
   EXPECT_GT(checked, 100);
-  EXPECT_GT(overtaken, 10) << "the stream never overtook a waiting job: no pressure to age against";
+  EXPECT_GT(overtaken, 5) << "the stream never overtook a waiting job: no pressure to age against";
   std::cout << "[ aging    ] " << checked << " jobs, longest wait " << Minutes(longest_wait)
             << ", overtaken " << overtaken << " times\n";
 }
