@@ -116,14 +116,13 @@ class SparseCounts {
 // Per-thread scratch space, reused across queries so a query does not allocate or clear arrays
 // the size of the fleet.
 struct Scratch {
-  SparseCounts cap, dom_cap, dom_static, dom_units, dom_static_units, node_cap, rack_cap, hub_cap,
+  SparseCounts dom_cap, dom_static, dom_units, dom_static_units, node_cap, rack_cap, hub_cap,
       hub_static;
   std::vector<SparseCounts*> All() {
-    return {&cap, &dom_cap, &dom_static, &dom_units, &dom_static_units, &node_cap, &rack_cap,
+    return {&dom_cap, &dom_static, &dom_units, &dom_static_units, &node_cap, &rack_cap,
             &hub_cap, &hub_static};
   }
   void Fit(const Topology& t) {
-    cap.Resize(t.gpus().size());
     for (SparseCounts* d : {&dom_cap, &dom_static, &dom_units, &dom_static_units}) d->Resize(t.domains().size());
     node_cap.Resize(t.nodes().size());
     rack_cap.Resize(t.racks().size());
@@ -283,7 +282,6 @@ class Planner {
       if (!node_free) continue;
       const int32_t cap = FreeCap(gpu);
       if (cap == 0) continue;
-      s_->cap.Set(g.value, cap);
       node_units += cap;
       s_->dom_units.Add(gpu.domain.value, cap);
     }
@@ -338,7 +336,7 @@ class Planner {
     }
     std::vector<Candidate> cands;
     for (GpuIdx g : members) {
-      if (s_->cap[g.value] > 0) cands.push_back(MakeCandidate(g));
+      if (const int32_t cap = CapOf(g); cap > 0) cands.push_back(MakeCandidate(g, cap));
     }
     std::sort(cands.begin(), cands.end(),
               [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
@@ -355,14 +353,24 @@ class Planner {
     }
   }
 
-  Candidate MakeCandidate(GpuIdx g) const {
+  // Units the GPU can host for this request now: zero unless its node passed the scan.
+  int32_t CapOf(GpuIdx g) const {
+    const Gpu& gpu = topo_.gpu(g);
+    if (s_->node_cap[gpu.node.value] == 0 || StaticCap(gpu) == 0 ||
+        !topo_.Schedulable(g, req_.allow_degraded)) {
+      return 0;
+    }
+    return FreeCap(gpu);
+  }
+
+  Candidate MakeCandidate(GpuIdx g, int32_t cap) const {
     const Gpu& gpu = topo_.gpu(g);
     const DomainKind kind = topo_.domain(gpu.domain).kind;
     const bool multi = kind == DomainKind::kMultiNode;
     // GPUs without NVLink share one inner bucket, so NUMA and PCIe grouping decide among them.
     const uint32_t inner = multi ? gpu.node.value
                                  : (kind == DomainKind::kNone ? DomainIdx::kInvalid : gpu.domain.value);
-    return {g, static_cast<int32_t>(s_->cap[g.value]),
+    return {g, cap,
             {gpu.hub.value, gpu.rack.value, multi ? gpu.domain.value : gpu.node.value, inner,
              static_cast<uint32_t>(gpu.numa),
              static_cast<uint32_t>(gpu.host_bridge), static_cast<uint32_t>(gpu.pcie_switch),
@@ -495,7 +503,7 @@ class Planner {
   std::vector<uint8_t> hub_ok_, model_ok_, excluded_;
   bool full_ = true;  // false: the fast scan, which leaves the static counts incomplete
   std::vector<int> mig_shape_;
-  Scratch* s_;  // per GPU: units; per group: replicas
+  Scratch* s_;  // per group: replicas
   // In replicas (units when replica_size is 1).
   int64_t located_ = 0, static_total_ = 0, healthy_total_ = 0, free_total_ = 0, excluded_static_ = 0;
 };
