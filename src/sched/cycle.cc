@@ -98,9 +98,9 @@ CycleStats Scheduler::Schedule() {
   tenants_.Advance(now);
   std::vector<JobId> order = QueueOrder();
   PassResult result;
+  const Time started = budget_clock_->Now();  // the batch step's budget covers all of it
   if (profile_.batch && order.size() > 1 && Viable(order).size() > 1) {
     const std::vector<std::vector<JobId>> orders = AlternativeOrders(order);
-    const Time started = budget_clock_->Now();
     std::optional<PassResult> best;
     size_t best_index = 0;
     for (size_t i = 0; i < orders.size(); ++i) {
