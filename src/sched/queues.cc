@@ -175,8 +175,8 @@ std::optional<std::string> TenantTree::CheckQuota(const std::string& tenant,
   return std::nullopt;
 }
 
-int64_t TenantTree::Borrowed(const std::string& tenant, const std::string& family) const {
-  int64_t borrowed = 0;
+template <typename Fn>
+bool TenantTree::AnyQuota(const std::string& tenant, const std::string& family, Fn fn) const {
   for (const std::string& p : PathOf(tenant)) {
     const Tenant* t = Find(p);
     if (!t) continue;
@@ -188,47 +188,31 @@ int64_t TenantTree::Borrowed(const std::string& tenant, const std::string& famil
         auto u = t->usage.find(key);
         used = u == t->usage.end() ? 0 : u->second;
       }
-      borrowed = std::max(borrowed, used - q->second.guaranteed_milli);
+      if (fn(q->second, used)) return true;
     }
   }
+  return false;
+}
+
+int64_t TenantTree::Borrowed(const std::string& tenant, const std::string& family) const {
+  int64_t borrowed = 0;
+  AnyQuota(tenant, family, [&](const QuotaSpec& q, int64_t used) {
+    borrowed = std::max(borrowed, used - q.guaranteed_milli);
+    return false;
+  });
   return borrowed;
 }
 
 bool TenantTree::BelowGuarantee(const std::string& tenant, const std::string& family) const {
-  for (const std::string& p : PathOf(tenant)) {
-    const Tenant* t = Find(p);
-    if (!t) continue;
-    for (const auto& key : {family, std::string("*")}) {
-      auto q = t->quota.find(key);
-      if (q == t->quota.end()) continue;
-      int64_t used = t->usage_total;
-      if (key != "*") {
-        auto u = t->usage.find(key);
-        used = u == t->usage.end() ? 0 : u->second;
-      }
-      if (used < q->second.guaranteed_milli) return true;
-    }
-  }
-  return false;
+  return AnyQuota(tenant, family,
+                  [](const QuotaSpec& q, int64_t used) { return used < q.guaranteed_milli; });
 }
 
 bool TenantTree::WithinGuarantee(const std::string& tenant, const std::string& family,
                                  int64_t extra_milli) const {
-  for (const std::string& p : PathOf(tenant)) {
-    const Tenant* t = Find(p);
-    if (!t) continue;
-    for (const auto& key : {family, std::string("*")}) {
-      auto q = t->quota.find(key);
-      if (q == t->quota.end()) continue;
-      int64_t used = t->usage_total;
-      if (key != "*") {
-        auto u = t->usage.find(key);
-        used = u == t->usage.end() ? 0 : u->second;
-      }
-      if (used + extra_milli <= q->second.guaranteed_milli) return true;
-    }
-  }
-  return false;
+  return AnyQuota(tenant, family, [&](const QuotaSpec& q, int64_t used) {
+    return used + extra_milli <= q.guaranteed_milli;
+  });
 }
 
 void TenantTree::Add(const std::string& tenant, const FamilyMilli& usage) {

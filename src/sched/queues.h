@@ -85,6 +85,10 @@ class TenantTree {
  private:
   Tenant& Ensure(const std::string& path);
   const Tenant* Find(const std::string& path) const;
+  // Calls fn(quota, usage) for each quota on the tenant's path that covers `family` (its own
+  // or "*"), nearest first, until fn returns true; returns whether one did.
+  template <typename Fn>
+  bool AnyQuota(const std::string& tenant, const std::string& family, Fn fn) const;
   // The tenant and its ancestors, nearest first.
   static std::vector<std::string> PathOf(const std::string& tenant);
 
