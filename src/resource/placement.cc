@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <limits>
+#include <map>
 #include <numeric>
 #include <set>
 
@@ -116,15 +118,16 @@ class SparseCounts {
 // Per-thread scratch space, reused across queries so a query does not allocate or clear arrays
 // the size of the fleet.
 struct Scratch {
-  SparseCounts dom_cap, dom_static, dom_units, dom_static_units, node_cap, rack_cap, hub_cap,
-      hub_static;
+  SparseCounts dom_cap, dom_static, dom_units, dom_static_units, node_cap, node_static, rack_cap,
+      hub_cap, hub_static;
   std::vector<SparseCounts*> All() {
-    return {&dom_cap, &dom_static, &dom_units, &dom_static_units, &node_cap, &rack_cap,
-            &hub_cap, &hub_static};
+    return {&dom_cap,  &dom_static, &dom_units, &dom_static_units, &node_cap,
+            &node_static, &rack_cap, &hub_cap,  &hub_static};
   }
   void Fit(const Topology& t) {
     for (SparseCounts* d : {&dom_cap, &dom_static, &dom_units, &dom_static_units}) d->Resize(t.domains().size());
     node_cap.Resize(t.nodes().size());
+    node_static.Resize(t.nodes().size());
     rack_cap.Resize(t.racks().size());
     hub_cap.Resize(t.hubs().size());
     hub_static.Resize(t.hubs().size());
@@ -243,15 +246,32 @@ class Planner {
         for (NodeIdx n : topo_.rack(rack).nodes) ScanNode(n.value, r);
       }
     }
-    // Domains inside one node hold whole replicas only when the replica fits in the domain.
+    // Domains inside one node hold whole replicas only when the replica fits in the domain, and
+    // no more than the node's CPU and memory allow.
     for (uint32_t d : s_->dom_units.touched()) {
-      if (topo_.domains()[d].kind != DomainKind::kMultiNode) s_->dom_cap.Set(d, s_->dom_units[d] / r);
+      const NvlinkDomain& dom = topo_.domains()[d];
+      if (dom.kind == DomainKind::kMultiNode) continue;
+      s_->dom_cap.Set(d, std::min(s_->dom_units[d] / r, HostLimit(topo_.node(dom.node), false)));
     }
     for (uint32_t d : s_->dom_static_units.touched()) {
-      if (topo_.domains()[d].kind != DomainKind::kMultiNode) {
-        s_->dom_static.Set(d, s_->dom_static_units[d] / r);
-      }
+      const NvlinkDomain& dom = topo_.domains()[d];
+      if (dom.kind == DomainKind::kMultiNode) continue;
+      s_->dom_static.Set(d, std::min(s_->dom_static_units[d] / r, HostLimit(topo_.node(dom.node), true)));
     }
+  }
+
+  // Replicas the node's CPU and memory hold: free ones, or all of them when `whole_node`.
+  int64_t HostLimit(const Node& node, bool whole_node) const {
+    int64_t limit = std::numeric_limits<int64_t>::max();
+    if (req_.cpu_per_replica.value > 0) {
+      const int64_t cpu = node.cpu.value - (whole_node ? 0 : node.used_cpu.value);
+      limit = std::min(limit, cpu / req_.cpu_per_replica.value);
+    }
+    if (req_.memory_per_replica.value > 0) {
+      const int64_t mem = node.memory.value - (whole_node ? 0 : node.used_memory.value);
+      limit = std::min(limit, mem / req_.memory_per_replica.value);
+    }
+    return limit;
   }
 
   void ScanNode(size_t n, int64_t r) {
@@ -286,20 +306,23 @@ class Planner {
       s_->dom_units.Add(gpu.domain.value, cap);
     }
     if (excluded_[n]) {
-      excluded_static_ += node_static / r;
+      excluded_static_ += std::min(node_static / r, HostLimit(node, true));
       return;
     }
-    const int64_t replicas = node_units / r;
+    const int64_t host = HostLimit(node, false), host_static = HostLimit(node, true);
+    const int64_t replicas = std::min(node_units / r, host);
+    const int64_t static_replicas = std::min(node_static / r, host_static);
     if (replicas > 0) s_->node_cap.Set(n, replicas);
-    static_total_ += node_static / r;
-    healthy_total_ += node_healthy / r;
+    if (static_replicas > 0) s_->node_static.Set(n, static_replicas);
+    static_total_ += static_replicas;
+    healthy_total_ += std::min(node_healthy / r, host_static);
     free_total_ += replicas;
     s_->rack_cap.Add(node.rack.value, replicas);
     s_->hub_cap.Add(node.hub.value, replicas);
-    s_->hub_static.Add(node.hub.value, node_static / r);
+    s_->hub_static.Add(node.hub.value, static_replicas);
     if (const DomainIdx d = topo_.rack(node.rack).multi_node_domain; d.valid()) {
       s_->dom_cap.Add(d.value, replicas);
-      s_->dom_static.Add(d.value, node_static / r);
+      s_->dom_static.Add(d.value, static_replicas);
     }
   }
 
@@ -343,6 +366,15 @@ class Planner {
     Plan plan;
     Distribute(cands, 0, cands.size(), start, in_replicas ? k : k * r, in_replicas, &plan.grants);
     plan.cost = CostOf(topo_, plan.grants);
+    if (req_.cpu_per_replica.value > 0 || req_.memory_per_replica.value > 0) {
+      std::map<uint32_t, int64_t> units;  // per node
+      for (const auto& g : plan.grants) ++units[topo_.gpu(g.gpu).node.value];
+      for (const auto& [n, u] : units) {
+        const int64_t replicas = u / r;
+        plan.node_shares.push_back({NodeIdx(n), MilliCpu{replicas * req_.cpu_per_replica.value},
+                                    Bytes{replicas * req_.memory_per_replica.value}});
+      }
+    }
     return plan;
   }
 
@@ -541,7 +573,9 @@ Status ValidateRequest(const Topology& topo, const PlacementRequest& req) {
   if (!req.mig_profile.empty() && req.share < kWholeGpu) {
     return InvalidArgument("ask for a MIG profile or a GPU share, not both");
   }
-  if (req.min_memory.value < 0) return InvalidArgument("min memory must not be negative");
+  if (req.min_memory.value < 0 || req.cpu_per_replica.value < 0 || req.memory_per_replica.value < 0) {
+    return InvalidArgument("memory and CPU amounts must not be negative");
+  }
   for (const auto& m : req.models) {
     if (!topo.catalog().KnowsNameOrFamily(m)) {
       std::string known;

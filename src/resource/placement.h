@@ -2,7 +2,8 @@
 // Morocco" -> the GPUs to use, or why there are none.
 //
 // Hard constraints (never traded for anything): jurisdiction, hub, GPU model, memory, compute
-// capability, MIG profile, node labels, excluded nodes, health, free capacity, exclusive nodes,
+// capability, MIG profile, node labels, excluded nodes, health, free GPUs, free CPU and memory
+// per replica, exclusive nodes,
 // replicas on one node each, one NVLink domain when required, one hub unless multi-hub is allowed.
 //
 // Among the plans that satisfy them, the planner minimises, in this order:
@@ -38,6 +39,8 @@ enum class NvlinkPolicy {
 struct PlacementRequest {
   int count = 1;                 // GPUs, GPU shares or MIG instances
   int replica_size = 1;          // units that must share one node (one process); divides count
+  MilliCpu cpu_per_replica;      // CPU and memory each replica needs on its node
+  Bytes memory_per_replica;
   MilliGpu share = kWholeGpu;    // per unit; below 1000 asks for a share of one GPU
   std::string mig_profile;       // e.g. "3g.40gb": count is then MIG instances
   Bytes min_memory;              // per GPU, or per MIG instance
@@ -63,6 +66,7 @@ struct PlanCost {
 
 struct Plan {
   std::vector<GpuGrant> grants;
+  std::vector<NodeShare> node_shares;  // CPU and memory per node, when the request asks for any
   PlanCost cost;
 };
 

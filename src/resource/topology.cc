@@ -1,6 +1,7 @@
 #include "resource/topology.h"
 
 #include <algorithm>
+#include <map>
 
 namespace harch {
 
@@ -281,8 +282,9 @@ void Topology::ApplyGrant(const GpuGrant& grant, int sign) {
 }
 
 Result<AllocationId> Topology::Allocate(std::string owner, std::vector<GpuGrant> grants,
-                                        bool exclusive_nodes) {
-  Allocation a{AllocationId{next_allocation_}, std::move(owner), std::move(grants), exclusive_nodes};
+                                        bool exclusive_nodes, std::vector<NodeShare> node_shares) {
+  Allocation a{AllocationId{next_allocation_}, std::move(owner), std::move(grants), exclusive_nodes,
+               std::move(node_shares)};
   HARCH_RETURN_IF_ERROR(Take(a));
   ++next_allocation_;
   const AllocationId id = a.id;
@@ -305,6 +307,25 @@ Status Topology::Take(const Allocation& a) {
   const auto& grants = a.grants;
   const AllocationId id = a.id;
   if (grants.empty()) return InvalidArgument("an allocation needs at least one GPU");
+  // Node shares first, summed per node, so that nothing is applied when one does not fit.
+  std::map<uint32_t, std::pair<int64_t, int64_t>> per_node;
+  for (const auto& share : a.node_shares) {
+    if (!share.node.valid() || share.node.value >= nodes_.size() || share.cpu.value < 0 ||
+        share.memory.value < 0) {
+      return InvalidArgument("a node share names an unknown node or a negative amount");
+    }
+    per_node[share.node.value].first += share.cpu.value;
+    per_node[share.node.value].second += share.memory.value;
+  }
+  for (const auto& [n, want] : per_node) {
+    const Node& node = nodes_[n];
+    if (node.used_cpu.value + want.first > node.cpu.value ||
+        node.used_memory.value + want.second > node.memory.value) {
+      return FailedPrecondition(node.id + " has " + std::to_string(node.cpu.value - node.used_cpu.value) +
+                                "m CPU and " + FormatBytes(node.memory - node.used_memory) +
+                                " memory free");
+    }
+  }
   if (a.exclusive_nodes) {
     for (const auto& grant : grants) {
       if (!grant.gpu.valid() || grant.gpu.value >= gpus_.size()) break;  // CheckGrant reports
@@ -328,6 +349,7 @@ Status Topology::Take(const Allocation& a) {
     ApplyGrant(grants[i], +1);
     if (a.exclusive_nodes) nodes_[gpus_[grants[i].gpu.value].node.value].exclusive_owner = id.value;
   }
+  ApplyShares(a.node_shares, +1);
   ++generation_;
   for (const auto& grant : grants) {
     auto& on_node = nodes_[gpus_[grant.gpu.value].node.value].allocations;
@@ -336,9 +358,19 @@ Status Topology::Take(const Allocation& a) {
   return Status::Ok();
 }
 
+void Topology::ApplyShares(const std::vector<NodeShare>& shares, int sign) {
+  for (const auto& share : shares) {
+    Node& node = nodes_[share.node.value];
+    node.used_cpu.value += sign * share.cpu.value;
+    node.used_memory.value += sign * share.memory.value;
+    HARCH_CHECK(node.used_cpu.value >= 0 && node.used_memory.value >= 0);
+  }
+}
+
 Status Topology::Release(AllocationId id) {
   auto it = allocations_.find(id);
   if (it == allocations_.end()) return NotFound("no allocation " + std::to_string(id.value));
+  ApplyShares(it->second.node_shares, -1);
   for (const auto& grant : it->second.grants) {
     ApplyGrant(grant, -1);
     Node& node = nodes_[gpus_[grant.gpu.value].node.value];

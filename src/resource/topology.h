@@ -82,6 +82,8 @@ struct Node {
   std::vector<GpuIdx> gpus;  // all of one model
   uint64_t exclusive_owner = 0;  // AllocationId holding the whole node, 0 if none
   int busy_gpus = 0;             // GPUs with any allocation on them
+  MilliCpu used_cpu;             // by allocations' node shares
+  Bytes used_memory;
   std::vector<AllocationId> allocations;  // allocations with a grant on this node
 };
 
@@ -121,11 +123,20 @@ struct GpuGrant {
   auto operator<=>(const GpuGrant&) const = default;
 };
 
+// CPU and memory an allocation takes on one node (its replicas' requests there).
+struct NodeShare {
+  NodeIdx node;
+  MilliCpu cpu;
+  Bytes memory;
+  auto operator<=>(const NodeShare&) const = default;
+};
+
 struct Allocation {
   AllocationId id;
   std::string owner;  // a job or task id, for people
   std::vector<GpuGrant> grants;
   bool exclusive_nodes = false;  // nobody else may use the nodes it touches
+  std::vector<NodeShare> node_shares;
 };
 
 // A node to add, fully resolved (templates already applied).
@@ -165,9 +176,10 @@ class Topology {
   // Switches a GPU in or out of MIG mode. REQUIRES: the GPU is idle and its model has MIG.
   Status SetMigMode(GpuIdx gpu, bool enabled);
 
-  // Takes every grant or none. Fails with FailedPrecondition if a grant no longer fits.
+  // Takes every grant and node share or none. Fails with FailedPrecondition if one no longer
+  // fits (a GPU taken, not enough CPU or memory left on a node).
   Result<AllocationId> Allocate(std::string owner, std::vector<GpuGrant> grants,
-                                bool exclusive_nodes);
+                                bool exclusive_nodes, std::vector<NodeShare> node_shares = {});
   Status Release(AllocationId id);
   // Puts a released allocation back under its old id, as if it had never been released: for
   // what-if trials (reservations, preemption) on the live topology without copying it. Fails,
@@ -210,6 +222,7 @@ class Topology {
   Status CheckGrant(const GpuGrant& grant, bool exclusive_nodes, uint64_t owner) const;
   Status Take(const Allocation& allocation);  // all grants or none, under allocation.id
   void ApplyGrant(const GpuGrant& grant, int sign);
+  void ApplyShares(const std::vector<NodeShare>& shares, int sign);
   // Allocations with a grant on `node` (and on `gpu`, when given), sorted.
   std::vector<AllocationId> AllocationsOn(NodeIdx node, GpuIdx gpu = GpuIdx()) const;
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "resource/fleet_spec.h"
+#include "resource/placement.h"
 #include "resource/topology.h"
 
 namespace harch {
@@ -589,6 +590,64 @@ TEST_F(TopologyTest, SetMigMode) {
   MustAllocate({Whole(G("r2-a/gpu0"))});
   // Asking for the mode a GPU is already in is fine.
   EXPECT_TRUE(topo_.SetMigMode(G("r2-m/gpu0"), true).ok());
+}
+
+}  // namespace
+}  // namespace harch
+
+namespace harch {
+namespace {
+
+TEST(TopologyNodeShareTest, CpuAndMemoryAreAllOrNothingAndReleased) {
+  Topology topo = MustBuild(R"(  hubs:
+    - id: h
+      country: MA
+      racks:
+        - id: r
+          nodes:
+            - {name: n, cpu: 64, memory: 256GiB, gpus: {model: L40S, count: 4}}
+)");
+  const NodeIdx n = *topo.FindNode("r-n");
+  const GpuIdx g0 = *topo.FindGpu("r-n/gpu0"), g1 = *topo.FindGpu("r-n/gpu1");
+  auto a = topo.Allocate("a", {{g0}}, false, {{n, MilliCpu{48'000}, GiB(100)}});
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(topo.node(n).used_cpu.value, 48'000);
+  // 48 + 32 cores > 64: refused, and the GPU it asked for stays free.
+  auto b = topo.Allocate("b", {{g1}}, false, {{n, MilliCpu{32'000}, GiB(10)}});
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("CPU"), std::string::npos) << b.status().message();
+  EXPECT_TRUE(topo.Idle(g1));
+  EXPECT_EQ(topo.node(n).used_cpu.value, 48'000);
+  ASSERT_TRUE(topo.Release(*a).ok());
+  EXPECT_EQ(topo.node(n).used_cpu.value, 0);
+  EXPECT_EQ(topo.node(n).used_memory.value, 0);
+  EXPECT_TRUE(topo.Allocate("b", {{g1}}, false, {{n, MilliCpu{32'000}, GiB(10)}}).ok());
+}
+
+TEST(TopologyNodeShareTest, PlannerCountsReplicasByHostResources) {
+  Topology topo = MustBuild(R"(  hubs:
+    - id: h
+      country: MA
+      racks:
+        - id: r
+          nodes:
+            - {name: n, count: 2, cpu: 64, memory: 256GiB, gpus: {model: L40S, count: 4}}
+)");
+  PlacementRequest req;
+  req.count = 3;
+  req.cpu_per_replica = MilliCpu{30'000};  // two replicas per node by CPU
+  auto out = FindPlacement(topo, req);
+  ASSERT_TRUE(out.ok() && out->fits());
+  EXPECT_EQ(out->plan->cost.nodes, 2);
+  ASSERT_EQ(out->plan->node_shares.size(), 2u);
+  int64_t cpu = 0;
+  for (const auto& s : out->plan->node_shares) cpu += s.cpu.value;
+  EXPECT_EQ(cpu, 90'000);
+  req.count = 5;  // 2 + 2 by CPU, though 8 GPUs are free
+  out = FindPlacement(topo, req);
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->fits());
+  EXPECT_TRUE(out->no_fit.permanent);
 }
 
 }  // namespace

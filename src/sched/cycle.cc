@@ -173,7 +173,7 @@ void Scheduler::ApplyPass(const PassResult& pass) {
     std::vector<GroupPlacement> committed = groups;
     for (auto& gp : committed) {
       auto alloc = topo_->Allocate("job/" + std::to_string(id.value) + "/" + gp.group, gp.grants,
-                                   gp.exclusive);
+                                   gp.exclusive, gp.node_shares);
       HARCH_CHECK(alloc.ok());  // the same grants on the same state as the dry run
       gp.allocation = *alloc;
     }

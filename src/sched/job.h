@@ -32,6 +32,7 @@ struct GroupPlacement {
   AllocationId allocation;
   std::vector<GpuGrant> grants;
   bool exclusive = false;  // holds its nodes whole
+  std::vector<NodeShare> node_shares;  // CPU and memory per node
   PlanCost cost;
   std::map<std::string, double> scores;  // score plugin -> score in [0, 1]
   double total_score = 0;

@@ -123,11 +123,12 @@ Scheduler::Attempt Scheduler::TryPlace(Topology& topo, const Job& job,
                       req.jurisdiction.end());
     }
     auto id = topo.Allocate("job/" + std::to_string(job.id.value) + "/" + group.name, plan.grants,
-                            req.exclusive_node);
+                            req.exclusive_node, plan.node_shares);
     HARCH_CHECK(id.ok());  // the planner only offers free GPUs
     hub = topo.hub(topo.gpu(plan.grants.front().gpu).hub).id;
     attempt.groups.push_back({group.name, *id, std::move(plan.grants), req.exclusive_node,
-                              plan.cost, std::move(scores[best]), best_total});
+                              std::move(plan.node_shares), plan.cost, std::move(scores[best]),
+                              best_total});
   }
   for (const auto& permit : profile_.permits) {
     if (auto why = permit->Permit(ctx, job, attempt.groups)) {

@@ -159,7 +159,8 @@ class Runner {
   }
 
   // submit NAME gpus=N [replicas=R] [share=250m] [mig=3g.40gb] [model=H100,A100]
-  //        [memory=40GiB] [nvlink=required] [tenant=T] [priority=high] [latency=high]
+  //        [memory=40GiB] [cpu=16] [ram=64GiB] [nvlink=required] [tenant=T] [priority=high]
+  //        [latency=high]
   //        [duration=1h] [data=MA,SN] [data2=...] [preemptible=false] [exclusive]
   //        [anti-affinity=JOB] [affinity=JOB] [scope=hub]
   Status Submit(const std::vector<std::string>& w, std::map<std::string, std::string>& kv,
@@ -204,6 +205,8 @@ class Runner {
     } else {
       g.gpus_per_replica = kv.count("gpus") ? std::stoi(kv["gpus"]) : 1;
     }
+    if (kv.count("cpu")) g.cpu_per_replica = *ParseMilliCpu(kv["cpu"]);
+    if (kv.count("ram")) g.memory_per_replica = *ParseBytes(kv["ram"]);
     if (kv.count("model")) g.gpu.models = Split(kv["model"], ',');
     if (kv.count("memory")) g.gpu.min_memory = *ParseBytes(kv["memory"]);
     if (kv.count("nvlink")) {

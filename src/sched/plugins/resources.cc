@@ -18,6 +18,8 @@ class ResourcesFilter final : public FilterPlugin {
       if (g.gpu_share.value > 0) req->share = g.gpu_share;
       req->mig_profile = g.mig_profile;
     }
+    req->cpu_per_replica = g.cpu_per_replica;
+    req->memory_per_replica = g.memory_per_replica;
     req->models = g.gpu.models;
     req->min_memory = g.gpu.min_memory;
     req->min_compute_capability = g.gpu.min_compute_capability;
