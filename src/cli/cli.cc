@@ -4,6 +4,7 @@
 
 #include "cli/fleet_commands.h"
 #include "cli/job_commands.h"
+#include "cli/sim_commands.h"
 
 namespace harch {
 
@@ -14,6 +15,7 @@ int RunCli(int argc, char** argv) {
   int exit_code = kExitOk;
   AddFleetCommands(app, &exit_code);
   AddJobCommands(app, &exit_code);
+  AddSimCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

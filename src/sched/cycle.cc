@@ -37,7 +37,8 @@ std::string Scheduler::Shape(const Job& job) {
     sig += "|" + std::to_string(g.replicas) + "x" + std::to_string(g.gpus_per_replica) + "/" +
            std::to_string(g.gpu_share.value) + "/" + g.mig_profile + "/" +
            std::to_string(g.gpu.min_memory.value) + "/" + std::to_string(g.gpu.min_compute_capability) +
-           "/" + std::to_string(static_cast<int>(g.gpu.nvlink)) + std::to_string(g.gpu.exclusive_node);
+           "/" + std::to_string(static_cast<int>(g.gpu.nvlink)) + std::to_string(g.gpu.exclusive_node) +
+           "/" + std::to_string(g.cpu_per_replica.value) + "/" + std::to_string(g.memory_per_replica.value);
     for (const auto& m : g.gpu.models) sig += "," + m;
   }
   return sig;
@@ -97,16 +98,18 @@ CycleStats Scheduler::Schedule() {
   const Time now = clock_->Now();
   tenants_.Advance(now);
   std::vector<JobId> order = QueueOrder();
+  cycle_reservation_.reset();
   PassResult result;
   const Time started = budget_clock_->Now();  // the batch step's budget covers all of it
   if (profile_.batch && order.size() > 1 && Viable(order).size() > 1) {
     const std::vector<std::vector<JobId>> orders = AlternativeOrders(order);
     std::optional<PassResult> best;
     size_t best_index = 0;
+    int64_t work = config_.batch_work_budget;
     for (size_t i = 0; i < orders.size(); ++i) {
-      // The queue order always runs to the end; the alternatives only within the budget.
-      PassResult r = RunPass(orders[i], /*commit=*/false,
-                             i == 0 ? std::nullopt : std::optional<Time>(started + config_.batch_budget));
+      // The queue order always runs to the end; the alternatives only within the budgets.
+      PassResult r = i == 0 ? RunPass(orders[i], /*commit=*/false)
+                            : RunPass(orders[i], /*commit=*/false, started + config_.batch_budget, &work);
       if (r.aborted) break;
       ++stats.orders_tried;
       if (i == 0) stats.greedy_objective = r.objective;
@@ -129,15 +132,20 @@ CycleStats Scheduler::Schedule() {
 
   if (profile_.preemption) {
     int tries = 0;
+    std::set<std::pair<std::string, int>> failed;  // (shape, priority) that could not preempt
     for (JobId id : order) {
       if (tries >= config_.max_preemptions_per_cycle) break;
       auto blocked = result.blocked.find(id);
       if (blocked == result.blocked.end() || !CapacityLike(blocked->second)) continue;
       Job& job = jobs_.at(id);
       if (job.state != JobState::kPending) continue;
+      const auto key = std::make_pair(job.shape, job.spec.priority);
+      if (!job.shape.empty() && failed.count(key)) continue;
       ++tries;
       const size_t before = events_.size();
-      if (TryPreempt(job)) {
+      if (!TryPreempt(job)) {
+        failed.insert(key);
+      } else {
         ++stats.placed;
         for (size_t e = before; e < events_.size(); ++e) stats.preemptions += events_[e].type == "Preempted";
       }
@@ -158,7 +166,7 @@ std::vector<JobId> Scheduler::Viable(const std::vector<JobId>& order) const {
     if (!sig.empty() && known != by_shape.end()) {
       fits = known->second;
     } else {
-      Attempt a = TryPlace(*topo_, job, {});
+      Attempt a = TryPlace(*topo_, job, {}, /*quick=*/true);
       fits = a.placed;
       if (fits) Unreserve(*topo_, a.groups);
       if (!sig.empty()) by_shape[sig] = fits;
@@ -196,7 +204,7 @@ std::string Scheduler::ReservationText(const Reservation& r) const {
 }
 
 Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool commit,
-                                         std::optional<Time> deadline) {
+                                         std::optional<Time> deadline, int64_t* work) {
   PassResult r;
   std::vector<std::pair<JobId, std::vector<GroupPlacement>>> made;  // dry run: to roll back
   std::map<std::string, NoFit> blocked_shapes;
@@ -205,7 +213,7 @@ Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool c
   for (size_t n = 0; n < order.size(); ++n) {
     const JobId id = order[n];
     Job& job = jobs_.at(id);
-    if (deadline && n % 8 == 0 && budget_clock_->Now() > *deadline) {
+    if ((deadline && n % 8 == 0 && budget_clock_->Now() > *deadline) || (work && *work <= 0)) {
       r.aborted = true;
       break;
     }
@@ -221,6 +229,7 @@ Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool c
       r.blocked[id] = cached->second;
       continue;
     }
+    if (work) --*work;
     Attempt a = TryPlace(*topo_, job, {});
     if (a.placed && r.reservation) {
       // EASY backfill: start now only if it ends before the reservation or avoids its GPUs.
@@ -261,7 +270,14 @@ Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool c
     if (!profile_.backfill && !profile_.skip_blocked) {
       fifo_head = id;
     } else if (profile_.backfill && !r.reservation && CapacityLike(a.why)) {
-      r.reservation = Reserve(job, made);
+      // Nothing placed yet in this pass: the state is the cycle's own, so is the reservation.
+      const bool initial_state = r.placed.empty();
+      if (initial_state && cycle_reservation_ && cycle_reservation_->first == id) {
+        r.reservation = cycle_reservation_->second;
+      } else {
+        r.reservation = Reserve(job, made);
+        if (initial_state) cycle_reservation_.emplace(id, r.reservation);
+      }
       if (commit && r.reservation && job.reserved_start != r.reservation->start) {
         job.reserved_start = r.reservation->start;
         Emit(job, "Reserved", ReservationText(*r.reservation));
@@ -306,7 +322,7 @@ std::optional<Scheduler::Reservation> Scheduler::Reserve(
   auto fits_after = [&](size_t k, Reservation* out) {
     Trial trial(*this);
     for (size_t i = 0; i < k; ++i) trial.TakeOut(*ends[i].job, *ends[i].groups);
-    Attempt a = TryPlace(*topo_, head, {});
+    Attempt a = TryPlace(*topo_, head, {}, /*quick=*/true);
     if (a.placed && out) {
       out->job = head.id;
       out->start = k == 0 ? now : std::max(now, ends[k - 1].end);

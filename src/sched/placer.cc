@@ -19,9 +19,9 @@ std::optional<NoFit> Scheduler::BuildRequest(const SchedContext& ctx, const Job&
 // One candidate per (hub, GPU family) that the request allows, so the score plugins choose
 // between real alternatives; or the planner's own single best when the profile says so.
 std::vector<Plan> Scheduler::Candidates(const Topology& topo, const PlacementRequest& req,
-                                        NoFit* why) const {
+                                        bool split, NoFit* why) const {
   std::vector<Plan> out;
-  if (profile_.split_candidates) {
+  if (split) {
     std::vector<std::string> families;
     for (const auto& model : topo.catalog().models()) {
       const bool allowed =
@@ -76,7 +76,7 @@ const std::vector<std::set<std::string>>& Scheduler::HubFamilies(const Topology&
 }
 
 Scheduler::Attempt Scheduler::TryPlace(Topology& topo, const Job& job,
-                                       const std::vector<NodeIdx>& avoid) const {
+                                       const std::vector<NodeIdx>& avoid, bool quick) const {
   Attempt attempt;
   const SchedContext ctx = Context(topo);
   std::string hub;  // all groups of a job in one hub
@@ -91,7 +91,7 @@ Scheduler::Attempt Scheduler::TryPlace(Topology& topo, const Job& job,
     req.excluded_nodes.insert(req.excluded_nodes.end(), avoid.begin(), avoid.end());
     if (!hub.empty()) req.hub = hub;
     NoFit why;
-    std::vector<Plan> plans = Candidates(topo, req, &why);
+    std::vector<Plan> plans = Candidates(topo, req, profile_.split_candidates && !quick, &why);
     if (plans.empty()) {
       attempt.why = why;
       Unreserve(topo, attempt.groups);

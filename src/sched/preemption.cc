@@ -22,7 +22,8 @@ bool Scheduler::TryPreempt(Job& job) {
     bool eligible = v.spec.priority < job.spec.priority;
     // Reclaim: only while the preemptor stays within its own guarantee once placed, so two
     // tenants cannot take the same GPUs back from each other forever.
-    if (!eligible && v.spec.tenant != job.spec.tenant && v.spec.priority <= job.spec.priority) {
+    if (!eligible && tenants_.HasQuotas() && v.spec.tenant != job.spec.tenant &&
+        v.spec.priority <= job.spec.priority) {
       for (const auto& [family, milli] : Usage(v.placement)) {
         eligible |= tenants_.WithinGuarantee(job.spec.tenant, family, job.spec.TotalGpuMilli()) &&
                     tenants_.Borrowed(v.spec.tenant, family) > 0;
@@ -43,7 +44,7 @@ bool Scheduler::TryPreempt(Job& job) {
   auto fits_without = [&](const std::vector<Job*>& victims) {
     Trial trial(*this);
     for (Job* v : victims) trial.TakeOut(*v, v->placement);
-    Attempt a = TryPlace(*topo_, job, {});
+    Attempt a = TryPlace(*topo_, job, {}, /*quick=*/true);
     if (a.placed) Unreserve(*topo_, a.groups);
     return a.placed;
   };
@@ -61,7 +62,10 @@ bool Scheduler::TryPreempt(Job& job) {
     }
   }
   std::vector<Job*> needed(candidates.begin(), candidates.begin() + static_cast<long>(hi));
-  for (size_t i = needed.size(); i-- > 0;) {
+  // At most kMaxDropTrials trials, on the most expensive victims, where dropping one saves most.
+  constexpr size_t kMaxDropTrials = 16;
+  const size_t stop = needed.size() > kMaxDropTrials ? needed.size() - kMaxDropTrials : 0;
+  for (size_t i = needed.size(); i-- > stop;) {
     std::vector<Job*> without = needed;
     without.erase(without.begin() + static_cast<long>(i));
     if (fits_without(without)) needed = std::move(without);
@@ -72,7 +76,8 @@ bool Scheduler::TryPreempt(Job& job) {
           "preempted by job " + std::to_string(job.id.value) + " (" + job.spec.priority_class +
               ", priority " + std::to_string(job.spec.priority) + ")");
   }
-  Attempt a = TryPlace(*topo_, job, {});
+  // The same (quick) placement as the trials, so that what was tested is what starts.
+  Attempt a = TryPlace(*topo_, job, {}, /*quick=*/true);
   if (!a.placed) {  // the trials ran on the same state, so this is a bug; the victims are requeued
     SetPending(job, a.why);
     return false;

@@ -118,6 +118,7 @@ TenantTree::TenantTree(const QueueConfig& config) : half_life_(config.usage_half
     Tenant& t = Ensure(spec.path);
     t.weight = spec.weight;
     for (const auto& q : spec.quota) t.quota[q.family] = q;
+    has_quotas_ |= !spec.quota.empty();
   }
 }
 

@@ -64,6 +64,9 @@ class TenantTree {
   bool WithinGuarantee(const std::string& tenant, const std::string& family,
                        int64_t extra_milli) const;
 
+  // True when any tenant has a quota (without quotas nothing is borrowed or reclaimed).
+  bool HasQuotas() const { return has_quotas_; }
+
   void Add(const std::string& tenant, const FamilyMilli& usage);
   void Remove(const std::string& tenant, const FamilyMilli& usage);
 
@@ -93,6 +96,7 @@ class TenantTree {
   static std::vector<std::string> PathOf(const std::string& tenant);
 
   std::map<std::string, Tenant> tenants_;
+  bool has_quotas_ = false;
   Duration half_life_;
   std::optional<Time> last_advance_;
 };

@@ -43,6 +43,9 @@ struct SchedulerConfig {
   int batch_window = 1000;       // pending jobs the batch step orders together
   int batch_alternatives = 6;    // orders tried besides the queue order
   Duration batch_budget = std::chrono::milliseconds(50);  // on budget_clock
+  // Job placements the alternatives may try in one cycle: a budget in work rather than time,
+  // so that it holds (and runs reproduce) where budget_clock does not move, as in simulation.
+  int64_t batch_work_budget = 4000;
   int max_preemptions_per_cycle = 8;  // jobs that may preempt in one cycle
 };
 
@@ -137,14 +140,18 @@ class Scheduler final : public JobDirectory {
   SchedContext Context(const Topology& topo) const;
   // Filters, candidates, scores, reserve and permit on `topo`; on success the groups stay
   // allocated there. `avoid` are nodes the plans must not use (a backfill reservation).
-  Attempt TryPlace(Topology& topo, const Job& job, const std::vector<NodeIdx>& avoid) const;
+  // `quick`: one candidate plan per group (the planner's own best) instead of one per hub and
+  // family for the scores to compare: for what-if trials, where only "does it fit" matters.
+  Attempt TryPlace(Topology& topo, const Job& job, const std::vector<NodeIdx>& avoid,
+                   bool quick = false) const;
   // Runs the filters. With `past_transient`, a filter's refusal that may pass later (an
   // affinity partner not running yet) does not stop the others: what Submit needs to tell
   // "never" from "not now".
   std::optional<NoFit> BuildRequest(const SchedContext& ctx, const Job& job,
                                     const TaskGroupSpec& group, PlacementRequest* req,
                                     bool past_transient = false) const;
-  std::vector<Plan> Candidates(const Topology& topo, const PlacementRequest& req, NoFit* why) const;
+  std::vector<Plan> Candidates(const Topology& topo, const PlacementRequest& req, bool split,
+                               NoFit* why) const;
   void Unreserve(Topology& topo, const std::vector<GroupPlacement>& groups) const;
   // GPU families present in each hub; recomputed only when the fleet's shape changes.
   const std::vector<std::set<std::string>>& HubFamilies(const Topology& topo) const;
@@ -152,9 +159,10 @@ class Scheduler final : public JobDirectory {
   std::vector<JobId> QueueOrder() const;
   std::vector<std::vector<JobId>> AlternativeOrders(const std::vector<JobId>& order);
   // Places jobs in `order`. A dry run (commit false) rolls everything back at the end; with a
-  // deadline on budget_clock it gives up (aborted) once the deadline has passed.
+  // deadline on budget_clock, or a work budget (placements tried, counted down in *work), it
+  // gives up (aborted) once either is spent.
   PassResult RunPass(const std::vector<JobId>& order, bool commit,
-                     std::optional<Time> deadline = std::nullopt);
+                     std::optional<Time> deadline = std::nullopt, int64_t* work = nullptr);
   // Commits what a dry-run pass found, on the same (rolled back) state: same grants, same order.
   void ApplyPass(const PassResult& pass);
   std::string ReservationText(const Reservation& r) const;
@@ -185,6 +193,9 @@ class Scheduler final : public JobDirectory {
   std::unordered_map<AllocationId, JobId> by_allocation_;
   std::vector<SchedEvent> events_;
   uint64_t next_id_ = 1;
+  // The reservation of a head-of-line job computed on the cycle's initial state, for the batch
+  // step's other passes.
+  std::optional<std::pair<JobId, std::optional<Reservation>>> cycle_reservation_;
   mutable std::vector<std::set<std::string>> hub_families_;
   mutable std::pair<size_t, size_t> hub_families_shape_{SIZE_MAX, SIZE_MAX};
 };

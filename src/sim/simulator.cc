@@ -1,0 +1,339 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <queue>
+#include <set>
+
+#include "base/files.h"
+#include "base/random.h"
+#include "resource/summary.h"
+#include "resource/topology.h"
+#include "sched/scheduler.h"
+#include "sim/metrics.h"
+#include "sim/report.h"
+
+namespace harch {
+namespace {
+
+// Simulated time starts at a fixed instant, so that runs reproduce.
+const Time kEpoch = Time(std::chrono::duration_cast<Duration>(std::chrono::hours(24 * 19358)));  // 2023-01-01
+
+enum class EventType { kFault = 0, kCompletion = 1, kArrival = 2 };  // same instant: in this order
+
+struct Event {
+  Time at;
+  EventType type;
+  uint64_t seq;  // ties: in the order they were queued
+  size_t job = 0;       // workload index
+  int attempt = 0;      // for completions: the attempt it ends
+  NodeIdx node;         // for faults
+  bool down = true;
+  bool operator>(const Event& o) const {
+    return std::tie(at, type, seq) > std::tie(o.at, o.type, o.seq);
+  }
+};
+
+// One workload job's life in the simulation.
+struct Track {
+  std::optional<JobId> id;
+  bool rejected = false;
+  std::string reject_reason;
+  int attempt = 0;  // increments on every start and every eviction
+  std::optional<Time> first_start;
+  std::optional<Time> completed;
+  int64_t milli = 0;  // while running
+};
+
+class Simulation {
+ public:
+  Simulation(const SimOptions& o, Topology topo, Workload workload, QueueConfig queues)
+      : o_(o), topo_(std::move(topo)), workload_(std::move(workload)), rng_(o.seed),
+        fault_rng_(o.seed ^ 0x5eedfa17ULL), clock_(kEpoch) {
+    tracks_.resize(workload_.jobs.size());
+    sched_ = std::make_unique<Scheduler>(&topo_, PluginRegistry::Default().MakeProfile(o.policy).value(),
+                                         queues, SchedulerConfig{}, &clock_, &rng_, &budget_);
+    for (size_t i = 0; i < workload_.jobs.size(); ++i) {
+      Push({kEpoch + workload_.jobs[i].arrival, EventType::kArrival, 0, i});
+    }
+    for (const auto& f : o.faults) {
+      Event e{kEpoch + f.at, EventType::kFault, 0};
+      e.node = *topo_.FindNode(f.node);
+      e.down = f.down;
+      Push(e);
+    }
+    total_gpus_ = static_cast<int64_t>(topo_.gpus().size());
+  }
+
+  Status Run() {
+    if (o_.node_failures_per_day > 0) ScheduleRandomFaults();
+    while (!events_.empty()) {
+      const Time now = events_.top().at;
+      Advance(now);
+      while (!events_.empty() && events_.top().at == now) {
+        const Event e = events_.top();
+        events_.pop();
+        ++processed_;
+        Handle(e);
+      }
+      const auto t0 = SystemClock::Get().Now();
+      sched_->Schedule();
+      const auto t1 = SystemClock::Get().Now();
+      metrics_.latency_us.push_back(o_.timing ? static_cast<double>((t1 - t0).count()) : 0.0);
+      for (const auto& ev : sched_->TakeEvents()) OnSchedulerEvent(ev, now);
+      Sample(now);
+    }
+    return Status::Ok();
+  }
+
+  SimOutput Output(double wall_seconds) const;
+  void SetFleetHash(std::string hash) { fleet_hash_ = std::move(hash); }
+
+ private:
+  void Push(Event e) {
+    e.seq = next_seq_++;
+    events_.push(e);
+  }
+
+  // Poisson node failures over the span of the arrivals plus a day, repaired after repair_time.
+  void ScheduleRandomFaults() {
+    Duration horizon{0};
+    for (const auto& j : workload_.jobs) horizon = std::max(horizon, j.arrival + j.service);
+    const double days = std::chrono::duration<double>(horizon).count() / 86400.0 + 1.0;
+    for (size_t n = 0; n < topo_.nodes().size(); ++n) {
+      double t = 0;
+      while (true) {
+        t += -std::log(1.0 - fault_rng_.UniformDouble()) / o_.node_failures_per_day;  // days
+        if (t >= days) break;
+        const Time at = kEpoch + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(t * 86400.0));
+        Event down{at, EventType::kFault, 0};
+        down.node = NodeIdx(n);
+        Push(down);
+        Event up{at + o_.repair_time, EventType::kFault, 0};
+        up.node = NodeIdx(n);
+        up.down = false;
+        Push(up);
+      }
+    }
+  }
+
+  void Advance(Time now) {
+    if (last_ && now > *last_) {
+      const double dt = std::chrono::duration<double>(now - *last_).count();
+      metrics_.allocated_gpu_seconds += static_cast<double>(allocated_milli_) / 1000.0 * dt;
+      metrics_.fragmentation_seconds += last_fragmentation_ * dt;
+    }
+    last_ = now;
+    clock_.Set(now);
+  }
+
+  void Handle(const Event& e) {
+    switch (e.type) {
+      case EventType::kArrival: {
+        Track& t = tracks_[e.job];
+        auto id = sched_->Submit(workload_.jobs[e.job].spec);
+        if (!id.ok()) {
+          t.rejected = true;
+          t.reject_reason = id.status().message();
+          return;
+        }
+        t.id = *id;
+        by_id_[id->value] = e.job;
+        return;
+      }
+      case EventType::kCompletion: {
+        Track& t = tracks_[e.job];
+        if (e.attempt != t.attempt || t.completed) return;  // preempted or lost since
+        HARCH_CHECK(sched_->Finish(*t.id, true).ok());
+        t.completed = e.at;
+        allocated_milli_ -= t.milli;
+        t.milli = 0;
+        return;
+      }
+      case EventType::kFault: {
+        if (e.down) {
+          ++metrics_.node_failures;
+          sched_->NodeDown(e.node);
+        } else {
+          (void)topo_.SetNodeState(e.node, NodeState::kUp);
+        }
+        return;
+      }
+    }
+  }
+
+  void OnSchedulerEvent(const SchedEvent& ev, Time now) {
+    auto it = by_id_.find(ev.job.value);
+    if (it == by_id_.end()) return;
+    Track& t = tracks_[it->second];
+    if (ev.type == "Scheduled") {
+      const Job* job = sched_->Find(ev.job);
+      ++t.attempt;
+      if (!t.first_start) t.first_start = now;
+      t.milli = job->AllocatedMilli();
+      allocated_milli_ += t.milli;
+      metrics_.max_allocated_milli = std::max(metrics_.max_allocated_milli, allocated_milli_);
+      CheckSovereignty(*job);
+      Push({now + workload_.jobs[it->second].service, EventType::kCompletion, 0, it->second, t.attempt});
+    } else if (ev.type == "Preempted" || ev.type == "Lost") {
+      (ev.type == "Preempted" ? metrics_.preemptions : metrics_.jobs_lost) += 1;
+      ++metrics_.jobs_requeued;
+      ++t.attempt;  // its pending completion no longer applies
+      allocated_milli_ -= t.milli;
+      t.milli = 0;
+    }
+  }
+
+  void CheckSovereignty(const Job& job) {
+    const auto allowed = AllowedJurisdiction(job.spec);
+    if (!allowed) return;
+    for (const auto& gp : job.placement) {
+      for (const auto& g : gp.grants) {
+        const std::string& country = topo_.hub(topo_.gpu(g.gpu).hub).country;
+        if (std::find(allowed->begin(), allowed->end(), country) == allowed->end()) {
+          ++metrics_.sovereignty_violations;
+          return;
+        }
+      }
+    }
+  }
+
+  void Sample(Time now) {
+    last_fragmentation_ = Summarize(topo_).fragmentation;
+    metrics_.series.push_back({std::chrono::duration<double>(now - kEpoch).count(),
+                               static_cast<double>(allocated_milli_) / 1000.0 / static_cast<double>(total_gpus_),
+                               static_cast<int64_t>(sched_->JobsIn(JobState::kPending).size()),
+                               static_cast<int64_t>(sched_->JobsIn(JobState::kRunning).size()),
+                               last_fragmentation_});
+  }
+
+  const SimOptions& o_;
+  Topology topo_;
+  Workload workload_;
+  Random rng_;
+  Random fault_rng_;
+  ManualClock clock_;
+  ManualClock budget_;  // never moves: the batch step always tries all its orders
+  std::unique_ptr<Scheduler> sched_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  uint64_t next_seq_ = 0;
+  std::vector<Track> tracks_;
+  std::map<uint64_t, size_t> by_id_;
+  int64_t total_gpus_ = 0;
+  int64_t allocated_milli_ = 0;
+  double last_fragmentation_ = 0;
+  std::optional<Time> last_;
+  int64_t processed_ = 0;
+  RunMetrics metrics_;
+  std::string fleet_hash_;
+};
+
+SimOutput Simulation::Output(double wall_seconds) const {
+  std::vector<JobOutcome> outcomes;
+  outcomes.reserve(tracks_.size());
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    const Track& t = tracks_[i];
+    const SimJob& job = workload_.jobs[i];
+    JobOutcome o;
+    o.qos = job.qos;
+    o.gpu_milli = job.spec.TotalGpuMilli();
+    o.rejected = t.rejected;
+    const Time arrival = kEpoch + job.arrival;
+    if (t.first_start) o.queue_delay_s = std::chrono::duration<double>(*t.first_start - arrival).count();
+    if (t.completed) o.jct_s = std::chrono::duration<double>(*t.completed - arrival).count();
+    outcomes.push_back(o);
+  }
+  const double makespan = last_ ? std::chrono::duration<double>(*last_ - kEpoch).count() : 0.0;
+  nlohmann::json summary = SummaryJson(outcomes, metrics_, makespan, total_gpus_);
+  summary["policy"] = o_.policy;
+  summary["seed"] = o_.seed;
+  summary["inputs"] = {
+      {"fleet", {{"path", o_.fleet_path}, {"hash", fleet_hash_}, {"gpus", total_gpus_}}},
+      {"workload",
+       {{"kind", workload_.kind},
+        {"path", workload_.path},
+        {"hash", workload_.input_hash},
+        {"lines_read", workload_.lines_read},
+        {"bad_lines_skipped", workload_.bad_lines_skipped},
+        {"bad_line_errors", workload_.bad_line_errors},
+        {"dropped", workload_.dropped},
+        {"notes", workload_.notes},
+        {"options",
+         {{"arrival_scale", o_.workload_options.arrival_scale},
+          {"keep_unscheduled", o_.workload_options.keep_unscheduled},
+          {"skip_bad_lines", o_.workload_options.skip_bad_lines},
+          {"max_jobs", o_.workload_options.max_jobs},
+          {"seed", o_.workload_options.seed}}}}},
+      {"queues", o_.queues_path}};
+  summary["policy_parameters"] = PolicyParameters(*sched_);
+  summary["faults"] = {{"node_failures", metrics_.node_failures},
+                       {"node_failures_per_day", o_.node_failures_per_day},
+                       {"scripted", o_.faults.size()},
+                       {"jobs_requeued", metrics_.jobs_requeued}};
+  std::vector<std::string> stand_ins;
+  for (const auto& hub : topo_.hubs()) {
+    if (hub.carbon_zone_stand_in) {
+      stand_ins.push_back("hub " + hub.id + ": carbon zone " + hub.carbon_zone + " is a stand-in (no public hourly series for " + hub.country + ")");
+    }
+  }
+  if (!stand_ins.empty()) summary["stand_in_notes"] = stand_ins;
+  summary["timing"] = {{"wall_seconds", o_.timing ? wall_seconds : 0.0},
+                       {"simulated_events", processed_},
+                       {"events_per_second", o_.timing && wall_seconds > 0 ? static_cast<double>(processed_) / wall_seconds : 0.0}};
+  return {summary, TimeseriesJson(metrics_, outcomes)};
+}
+
+}  // namespace
+
+Result<ScriptedFault> ParseFault(std::string_view text) {
+  const auto a = text.find(':');
+  const auto b = text.rfind(':');
+  if (a == std::string_view::npos || a == b) {
+    return InvalidArgument("--fault: expected TIME:NODE:down|up, got '" + std::string(text) + "'");
+  }
+  ScriptedFault f;
+  auto at = ParseDuration(text.substr(0, a));
+  if (!at.ok()) return at.status().WithContext("--fault time");
+  f.at = *at;
+  f.node = std::string(text.substr(a + 1, b - a - 1));
+  const std::string_view what = text.substr(b + 1);
+  if (what != "down" && what != "up") return InvalidArgument("--fault: the last part must be down or up");
+  f.down = what == "down";
+  return f;
+}
+
+Result<SimOutput> RunSimulation(const SimOptions& o) {
+  HARCH_ASSIGN_OR_RETURN(std::string fleet_text, ReadFile(o.fleet_path));
+  HARCH_ASSIGN_OR_RETURN(FleetSpec fleet_spec, ParseFleetSpec(fleet_text, o.fleet_path));
+  HARCH_ASSIGN_OR_RETURN(Topology topo, BuildTopology(fleet_spec));
+  auto profile = PluginRegistry::Default().MakeProfile(o.policy);
+  if (!profile.ok()) return profile.status();
+  for (const auto& f : o.faults) {
+    if (!topo.FindNode(f.node)) return InvalidArgument("--fault: no node '" + f.node + "' in the fleet");
+  }
+  QueueConfig queues;
+  if (!o.queues_path.empty()) {
+    HARCH_ASSIGN_OR_RETURN(queues, LoadQueueConfigFile(o.queues_path));
+  }
+  HARCH_ASSIGN_OR_RETURN(Workload workload, LoadWorkload(o.workload, o.workload_options));
+  const auto t0 = SystemClock::Get().Now();
+  Simulation sim(o, std::move(topo), std::move(workload), queues);
+  sim.SetFleetHash(Fnv1a64Hex(fleet_text));
+  HARCH_RETURN_IF_ERROR(sim.Run());
+  const double wall = std::chrono::duration<double>(SystemClock::Get().Now() - t0).count();
+  return sim.Output(wall);
+}
+
+Status WriteSimOutput(const SimOutput& out, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status(Code::kUnavailable, dir + ": cannot create: " + ec.message());
+  HARCH_RETURN_IF_ERROR(WriteFileAtomic(dir + "/summary.json", out.summary.dump(2) + "\n"));
+  HARCH_RETURN_IF_ERROR(WriteFileAtomic(dir + "/timeseries.json", out.timeseries.dump() + "\n"));
+  return WriteFileAtomic(dir + "/report.html", RenderReport(out.summary, out.timeseries));
+}
+
+}  // namespace harch
