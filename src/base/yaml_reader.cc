@@ -117,6 +117,10 @@ std::optional<std::string> IdError(std::string_view id) {
   return std::nullopt;
 }
 
+bool IsCountryCode(std::string_view code) {
+  return code.size() == 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z';
+}
+
 std::string SourceRef::ToString() const {
   std::string out = file.empty() ? "<input>" : file;
   if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);

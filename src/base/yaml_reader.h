@@ -52,6 +52,9 @@ Result<YAML::Node> LoadYamlFile(const std::string& path, const YamlLimits& limit
 // Why `id` is not a valid id (1 to 63 characters of a-z, 0-9, '-', '_' and '.'), or nullopt.
 std::optional<std::string> IdError(std::string_view id);
 
+// True for an ISO 3166-1 alpha-2 shaped code: two upper-case letters ("MA").
+bool IsCountryCode(std::string_view code);
+
 class YamlContext {
  public:
   explicit YamlContext(std::string file, YamlLimits limits = {})

@@ -204,8 +204,7 @@ void ReadHub(YamlContext& ctx, const YAML::Node& n, const std::string& path, Hub
   if (auto c = m.Require("country")) {
     if (ctx.ReadString(*c, m.PathOf("country"), &out->country)) {
       const auto& s = out->country;
-      if (s.size() != 2 || !std::isupper(static_cast<unsigned char>(s[0])) ||
-          !std::isupper(static_cast<unsigned char>(s[1]))) {
+      if (!IsCountryCode(s)) {
         ctx.Fail(*c, m.PathOf("country"),
                  "must be an ISO 3166-1 alpha-2 code such as MA; got '" + s + "'");
       }

@@ -51,10 +51,6 @@ std::vector<int> TakeFromBuckets(const std::vector<int64_t>& caps, int64_t k) {
   return take;
 }
 
-bool IsCountryCode(const std::string& s) {
-  return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
-         std::isupper(static_cast<unsigned char>(s[1]));
-}
 
 std::string Join(const std::vector<std::string>& v, const char* sep) {
   std::string out;

@@ -11,24 +11,13 @@
 
 #include "resource/fleet_spec.h"
 #include "resource/placement.h"
+#include "resource/test_fleet.h"
 #include "resource/topology.h"
 
 namespace harch {
 namespace {
 
 using ::testing::HasSubstr;
-
-Topology MustBuild(std::string_view spec_body) {
-  const std::string doc = "apiVersion: harchos.io/v1alpha1\nkind: Fleet\nmetadata: {name: p}\nspec:\n" +
-                          std::string(spec_body);
-  auto spec = ParseFleetSpec(doc, "test.yaml");
-  EXPECT_TRUE(spec.ok()) << spec.status().ToString();
-  if (!spec.ok()) return Topology(GpuCatalog::BuiltIn());
-  auto topo = BuildTopology(*spec);
-  EXPECT_TRUE(topo.ok()) << topo.status().ToString();
-  if (!topo.ok()) return Topology(GpuCatalog::BuiltIn());
-  return std::move(topo).value();
-}
 
 PlacementOutcome Place(const Topology& topo, const PlacementRequest& req) {
   auto out = FindPlacement(topo, req);

@@ -8,22 +8,11 @@
 
 #include "resource/fleet_spec.h"
 #include "resource/summary.h"
+#include "resource/test_fleet.h"
 #include "resource/topology.h"
 
 namespace harch {
 namespace {
-
-Topology MustBuild(std::string_view spec_body) {
-  const std::string doc = "apiVersion: harchos.io/v1alpha1\nkind: Fleet\nmetadata: {name: s}\nspec:\n" +
-                          std::string(spec_body);
-  auto spec = ParseFleetSpec(doc, "test.yaml");
-  EXPECT_TRUE(spec.ok()) << spec.status().ToString();
-  if (!spec.ok()) return Topology(GpuCatalog::BuiltIn());
-  auto topo = BuildTopology(*spec);
-  EXPECT_TRUE(topo.ok()) << topo.status().ToString();
-  if (!topo.ok()) return Topology(GpuCatalog::BuiltIn());
-  return std::move(topo).value();
-}
 
 // Hub a (MA): an 8-GPU NVSwitch node, a 4-GPU PCIe node, a 2-GPU MIG-mode A100 node.
 // Hub b (SN): a 4-GPU node of bridged pairs and a 1-GPU L4 node.

@@ -8,6 +8,7 @@
 
 #include "resource/fleet_spec.h"
 #include "resource/placement.h"
+#include "resource/test_fleet.h"
 #include "resource/topology.h"
 
 namespace harch {
@@ -16,18 +17,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-Topology MustBuild(std::string_view spec_body) {
-  const std::string doc = "apiVersion: harchos.io/v1alpha1\nkind: Fleet\nmetadata: {name: t}\nspec:\n" +
-                          std::string(spec_body);
-  auto spec = ParseFleetSpec(doc, "test.yaml");
-  EXPECT_TRUE(spec.ok()) << spec.status().ToString();
-  if (!spec.ok()) return Topology(GpuCatalog::BuiltIn());
-  auto topo = BuildTopology(*spec);
-  EXPECT_TRUE(topo.ok()) << topo.status().ToString();
-  if (!topo.ok()) return Topology(GpuCatalog::BuiltIn());
-  return std::move(topo).value();
-}
 
 // Two hubs. r1 holds an NVSwitch node (sw), a node of bridged pairs (pp) and a PCIe-only node
 // (pc); r2 an NVSwitch node of 4 (a), a MIG-mode node (m) and an L4 (l4); nvl is a multi-node

@@ -98,10 +98,6 @@ bool IsEnvName(std::string_view s) {
   });
 }
 
-bool IsCountryCode(std::string_view s) {
-  return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
-         std::isupper(static_cast<unsigned char>(s[1]));
-}
 
 void ReadGpuConstraints(YamlContext& ctx, const YAML::Node& n, const std::string& path,
                         GpuConstraints* out) {

@@ -76,10 +76,6 @@ bool IsMigProfileName(std::string_view s) {
                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
 }
 
-bool IsCountryCode(std::string_view s) {
-  return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
-         std::isupper(static_cast<unsigned char>(s[1]));
-}
 
 // Typed access to the fields of one line's object. Each getter returns false and records the
 // first error when the field has the wrong type or range; absent fields leave *out untouched.

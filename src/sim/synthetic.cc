@@ -103,10 +103,6 @@ LatencySensitivity DefaultLatency(WorkloadKind k) {
   }
 }
 
-bool IsCountryCode(std::string_view s) {
-  return s.size() == 2 && std::isupper(static_cast<unsigned char>(s[0])) &&
-         std::isupper(static_cast<unsigned char>(s[1]));
-}
 
 // A duration string ("90s", "2d12h") as seconds in (0, 366d].
 bool ReadSeconds(YamlContext& ctx, const YAML::Node& n, const std::string& path, double max_s,
