@@ -101,15 +101,17 @@ CycleStats Scheduler::Schedule() {
   cycle_reservation_.reset();
   PassResult result;
   const Time started = budget_clock_->Now();  // the batch step's budget covers all of it
-  if (profile_.batch && order.size() > 1 && Viable(order).size() > 1) {
+  std::map<JobId, NoFit> known_blocked;
+  if (profile_.batch && order.size() > 1 && Viable(order, &known_blocked).size() > 1) {
     const std::vector<std::vector<JobId>> orders = AlternativeOrders(order);
     std::optional<PassResult> best;
     size_t best_index = 0;
     int64_t work = config_.batch_work_budget;
     for (size_t i = 0; i < orders.size(); ++i) {
       // The queue order always runs to the end; the alternatives only within the budgets.
-      PassResult r = i == 0 ? RunPass(orders[i], /*commit=*/false)
-                            : RunPass(orders[i], /*commit=*/false, started + config_.batch_budget, &work);
+      PassResult r = i == 0 ? RunPass(orders[i], /*commit=*/false, known_blocked)
+                            : RunPass(orders[i], /*commit=*/false, known_blocked,
+                                      started + config_.batch_budget, &work);
       if (r.aborted) break;
       ++stats.orders_tried;
       if (i == 0) stats.greedy_objective = r.objective;
@@ -124,7 +126,7 @@ CycleStats Scheduler::Schedule() {
     result = std::move(*best);
     ApplyPass(result);
   } else {
-    result = RunPass(order, /*commit=*/true);
+    result = RunPass(order, /*commit=*/true, known_blocked);
     stats.greedy_objective = result.objective;
   }
   stats.placed = static_cast<int>(result.placed.size());
@@ -138,7 +140,7 @@ CycleStats Scheduler::Schedule() {
       auto blocked = result.blocked.find(id);
       if (blocked == result.blocked.end() || !CapacityLike(blocked->second)) continue;
       Job& job = jobs_.at(id);
-      if (job.state != JobState::kPending) continue;
+      if (job.state != JobState::kPending || job.preempt_failed_at == releases_) continue;
       const auto key = std::make_pair(job.shape, job.spec.priority);
       if (!job.shape.empty() && failed.count(key)) continue;
       ++tries;
@@ -155,23 +157,32 @@ CycleStats Scheduler::Schedule() {
   return stats;
 }
 
-std::vector<JobId> Scheduler::Viable(const std::vector<JobId>& order) const {
+std::vector<JobId> Scheduler::Viable(const std::vector<JobId>& order,
+                                      std::map<JobId, NoFit>* blocked) const {
   std::vector<JobId> viable;
-  std::map<std::string, bool> by_shape;
+  std::map<std::string, std::optional<NoFit>> by_shape;  // nullopt: fits
   for (JobId id : order) {
     const Job& job = jobs_.at(id);
     const std::string& sig = job.shape;
     auto known = by_shape.find(sig);
-    bool fits = false;
+    std::optional<NoFit> why;
     if (!sig.empty() && known != by_shape.end()) {
-      fits = known->second;
+      why = known->second;
     } else {
-      Attempt a = TryPlace(*topo_, job, {}, /*quick=*/true);
-      fits = a.placed;
-      if (fits) Unreserve(*topo_, a.groups);
-      if (!sig.empty()) by_shape[sig] = fits;
+      // Not quick: the reason must be the one the pass itself would find.
+      Attempt a = TryPlace(*topo_, job, {});
+      if (a.placed) {
+        Unreserve(*topo_, a.groups);
+      } else {
+        why = a.why;
+      }
+      if (!sig.empty()) by_shape[sig] = why;
     }
-    if (fits) viable.push_back(id);
+    if (!why) {
+      viable.push_back(id);
+    } else if (!sig.empty()) {
+      blocked->emplace(id, *why);
+    }
   }
   return viable;
 }
@@ -204,6 +215,7 @@ std::string Scheduler::ReservationText(const Reservation& r) const {
 }
 
 Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool commit,
+                                         const std::map<JobId, NoFit>& known_blocked,
                                          std::optional<Time> deadline, int64_t* work) {
   PassResult r;
   std::vector<std::pair<JobId, std::vector<GroupPlacement>>> made;  // dry run: to roll back
@@ -229,8 +241,13 @@ Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool c
       r.blocked[id] = cached->second;
       continue;
     }
-    if (work) --*work;
-    Attempt a = TryPlace(*topo_, job, {});
+    Attempt a;
+    if (auto known = known_blocked.find(id); known != known_blocked.end()) {
+      a.why = known->second;  // capacity only shrinks within a pass: it still does not fit
+    } else {
+      if (work) --*work;
+      a = TryPlace(*topo_, job, {});
+    }
     if (a.placed && r.reservation) {
       // EASY backfill: start now only if it ends before the reservation or avoids its GPUs.
       const Reservation& res = *r.reservation;
@@ -297,7 +314,7 @@ Scheduler::PassResult Scheduler::RunPass(const std::vector<JobId>& order, bool c
 
 // The earliest time the head-of-line job fits, assuming running jobs end when expected: take
 // them out in order of expected end (in place, then put back) and find the shortest prefix after
-// which the job fits (binary search; fitting only gets easier as more is released).
+// which the job fits (fitting only gets easier as more is released).
 std::optional<Scheduler::Reservation> Scheduler::Reserve(
     const Job& head, const std::vector<std::pair<JobId, std::vector<GroupPlacement>>>& made) {
   const Time now = clock_->Now();
@@ -338,18 +355,11 @@ std::optional<Scheduler::Reservation> Scheduler::Reserve(
     if (a.placed) Unreserve(*topo_, a.groups);
     return a.placed;
   };
-  if (ends.empty() || !fits_after(ends.size(), nullptr)) return std::nullopt;
-  size_t lo = 1, hi = ends.size();  // fits after hi; the pass just saw it not fit after 0
-  while (lo < hi) {
-    const size_t mid = lo + (hi - lo) / 2;
-    if (fits_after(mid, nullptr)) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
+  // The pass just saw it not fit after 0.
+  const auto k = SmallestPrefix(ends.size(), [&](size_t n) { return fits_after(n, nullptr); });
+  if (!k) return std::nullopt;
   Reservation res;
-  HARCH_CHECK(fits_after(hi, &res));
+  HARCH_CHECK(fits_after(*k, &res));
   return res;
 }
 

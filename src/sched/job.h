@@ -55,6 +55,9 @@ struct Job {
   std::string pending_constraint;
   std::string pending_reason;
   std::optional<Time> reserved_start;  // the head-of-line job's reservation (EASY backfill)
+  // The scheduler's release count when this job last failed to preempt: it tries again only
+  // once something has been released (see Scheduler::TryPreempt).
+  std::optional<uint64_t> preempt_failed_at;
 
   int64_t AllocatedMilli() const;  // whole GPUs 1000 each, shares their milli, MIG 1000
 };

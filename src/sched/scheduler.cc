@@ -93,6 +93,7 @@ Status Scheduler::Cancel(JobId id) {
     for (const auto& gp : job.placement) by_allocation_.erase(gp.allocation);
     job.placement.clear();
     running_.erase(id);
+    ++releases_;
   }
   pending_.erase(id);
   job.state = JobState::kCancelled;
@@ -112,6 +113,7 @@ Status Scheduler::Finish(JobId id, bool succeeded) {
   for (const auto& gp : job.placement) by_allocation_.erase(gp.allocation);
   job.placement.clear();
   running_.erase(id);
+  ++releases_;
   job.state = succeeded ? JobState::kSucceeded : JobState::kFailed;
   job.finished = clock_->Now();
   Emit(job, "Finished", succeeded ? "succeeded" : "failed");
@@ -128,6 +130,13 @@ std::vector<JobId> Scheduler::NodeDown(NodeIdx node) {
   }
   for (JobId id : lost) Evict(jobs_.at(id), "Lost", "node " + topo_->node(node).id + " went down");
   return lost;
+}
+
+Status Scheduler::NodeUp(NodeIdx node) {
+  if (node.value >= topo_->nodes().size()) return NotFound("no node " + std::to_string(node.value));
+  (void)topo_->SetNodeState(node, NodeState::kUp);
+  ++releases_;
+  return Status::Ok();
 }
 
 std::vector<JobId> Scheduler::GpuFailed(GpuIdx gpu) {
@@ -177,6 +186,7 @@ void Scheduler::Evict(Job& job, const std::string& type, const std::string& reas
   if (type == "Preempted") ++job.preemptions;
   if (type == "Lost") ++job.losses;
   running_.erase(job.id);
+  ++releases_;
   pending_.insert(job.id);
   // Its reason until the next cycle looks at it again.
   job.pending_constraint = type == "Preempted" ? "preempted" : "lost";

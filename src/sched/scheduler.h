@@ -23,6 +23,7 @@
 // Thread-safety: none. One owner calls it; it never blocks.
 #pragma once
 
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -80,12 +81,16 @@ class Scheduler final : public JobDirectory {
   // Hardware events: the affected running jobs are lost and requeued. Returns them.
   std::vector<JobId> NodeDown(NodeIdx node);
   std::vector<JobId> GpuFailed(GpuIdx gpu);
+  // A node is back (or was added): capacity that blocked jobs may now use.
+  Status NodeUp(NodeIdx node);
 
   CycleStats Schedule();
 
   const Job* Find(JobId id) const;
   std::vector<const Job*> JobsIn(JobState state) const;
   std::vector<const Job*> RunningByName(const std::string& name) const override;
+  size_t pending_count() const { return pending_.size(); }
+  size_t running_count() const { return running_.size(); }
   std::vector<SchedEvent> TakeEvents();
   const TenantTree& tenants() const { return tenants_; }
   const Profile& profile() const { return profile_; }
@@ -156,23 +161,65 @@ class Scheduler final : public JobDirectory {
   // GPU families present in each hub; recomputed only when the fleet's shape changes.
   const std::vector<std::set<std::string>>& HubFamilies(const Topology& topo) const;
 
+  // The smallest k in [1, n] with pred(k), for a pred that stays true once it is true;
+  // nullopt when pred(n) is false. Gallops (1, 2, 4, ...) and then bisects, so the small,
+  // cheap prefixes are tried first: O(log k) calls.
+  template <typename Pred>
+  static std::optional<size_t> SmallestPrefix(size_t n, Pred&& pred) {
+    if (n == 0) return std::nullopt;
+    size_t lo = 1, hi = 1;
+    while (true) {
+      if (hi >= n) {
+        hi = n;
+        if (!pred(n)) return std::nullopt;
+        break;
+      }
+      if (pred(hi)) break;
+      lo = hi + 1;
+      hi *= 2;
+    }
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (pred(mid)) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return hi;
+  }
+
   std::vector<JobId> QueueOrder() const;
   std::vector<std::vector<JobId>> AlternativeOrders(const std::vector<JobId>& order);
   // Places jobs in `order`. A dry run (commit false) rolls everything back at the end; with a
   // deadline on budget_clock, or a work budget (placements tried, counted down in *work), it
   // gives up (aborted) once either is spent.
+  // `known_blocked`: jobs already found not to fit on the cycle's initial state (Viable).
   PassResult RunPass(const std::vector<JobId>& order, bool commit,
+                     const std::map<JobId, NoFit>& known_blocked,
                      std::optional<Time> deadline = std::nullopt, int64_t* work = nullptr);
   // Commits what a dry-run pass found, on the same (rolled back) state: same grants, same order.
   void ApplyPass(const PassResult& pass);
   std::string ReservationText(const Reservation& r) const;
   // Pending jobs that fit on the current state one at a time (their order cannot matter for
   // the others: nothing can place them later in a cycle, as capacity only shrinks).
-  std::vector<JobId> Viable(const std::vector<JobId>& order) const;
+  // The others go into *blocked with the reason, when they have a shape: nothing in the cycle
+  // can make them fit (a job with affinity may fit once its partner starts, so it has none).
+  std::vector<JobId> Viable(const std::vector<JobId>& order, std::map<JobId, NoFit>* blocked) const;
   // The head-of-line job's reservation; `made` are placements of the current dry-run pass.
   std::optional<Reservation> Reserve(
       const Job& head, const std::vector<std::pair<JobId, std::vector<GroupPlacement>>>& made);
   bool TryPreempt(Job& job);
+  struct NodeVictims {
+    NodeIdx node;
+    bool could_hold = false;  // a replica might fit there once they are gone
+    int max_priority = std::numeric_limits<int>::min();
+    int64_t milli = 0;
+    std::vector<Job*> victims;  // in cost order
+  };
+  // Preemption candidates grouped by node: nodes that could hold a replica first, then by the
+  // highest victim priority and the victims' GPUs.
+  std::vector<NodeVictims> VictimsByNode(const Job& job, const std::vector<Job*>& candidates) const;
 
   void Bind(Job& job, std::vector<GroupPlacement> groups);
   void Evict(Job& job, const std::string& type, const std::string& reason);
@@ -193,6 +240,7 @@ class Scheduler final : public JobDirectory {
   std::unordered_map<AllocationId, JobId> by_allocation_;
   std::vector<SchedEvent> events_;
   uint64_t next_id_ = 1;
+  uint64_t releases_ = 0;  // GPUs given back: jobs ended or evicted, nodes up
   // The reservation of a head-of-line job computed on the cycle's initial state, for the batch
   // step's other passes.
   std::optional<std::pair<JobId, std::optional<Reservation>>> cycle_reservation_;

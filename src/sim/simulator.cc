@@ -158,7 +158,7 @@ class Simulation {
           ++metrics_.node_failures;
           sched_->NodeDown(e.node);
         } else {
-          (void)topo_.SetNodeState(e.node, NodeState::kUp);
+          HARCH_CHECK(sched_->NodeUp(e.node).ok());
         }
         return;
       }
@@ -205,8 +205,8 @@ class Simulation {
     last_fragmentation_ = Summarize(topo_).fragmentation;
     metrics_.series.push_back({std::chrono::duration<double>(now - kEpoch).count(),
                                static_cast<double>(allocated_milli_) / 1000.0 / static_cast<double>(total_gpus_),
-                               static_cast<int64_t>(sched_->JobsIn(JobState::kPending).size()),
-                               static_cast<int64_t>(sched_->JobsIn(JobState::kRunning).size()),
+                               static_cast<int64_t>(sched_->pending_count()),
+                               static_cast<int64_t>(sched_->running_count()),
                                last_fragmentation_});
   }
 
