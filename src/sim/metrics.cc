@@ -88,6 +88,18 @@ nlohmann::json SummaryJson(const std::vector<JobOutcome>& jobs, const RunMetrics
     }
   }
   const Stats a = StatsOf(jct), b = StatsOf(delay), lat = StatsOf(m.latency_us);
+  // The busy window: from the start until the queue last emptied. While jobs wait, an idle GPU
+  // is one the policy failed to use; after that the fleet only drains (a trace's long-lived
+  // pods can stretch the makespan to months, which makes gpu_allocation small however well
+  // the policy packs).
+  double busy_s = 0;
+  for (size_t i = 0; i + 1 < m.series.size(); ++i) {
+    if (m.series[i].pending > 0) busy_s = m.series[i + 1].t_s;
+  }
+  double window_gpu_s = 0;  // allocation over [0, busy_s], queued or not
+  for (size_t i = 0; i + 1 < m.series.size() && m.series[i].t_s < busy_s; ++i) {
+    window_gpu_s += m.series[i].allocation * (std::min(m.series[i + 1].t_s, busy_s) - m.series[i].t_s);
+  }
   const double available = static_cast<double>(total_gpus) * makespan_s;
   nlohmann::json classes = nlohmann::json::object(), sizes = nlohmann::json::object();
   for (const auto& [k, v] : by_class) classes[k] = GroupJson(v);
@@ -110,6 +122,8 @@ nlohmann::json SummaryJson(const std::vector<JobOutcome>& jobs, const RunMetrics
           {"jobs_never_ran", never_ran},
           {"gpu_allocation", Round6(available > 0 ? m.allocated_gpu_seconds / available : 0.0)},
           {"makespan_s", Round6(makespan_s)},
+          {"busy_window_s", Round6(busy_s)},
+          {"gpu_allocation_busy_window", Round6(busy_s > 0 ? window_gpu_s / busy_s : 0.0)},
           {"jct_mean_s", Round6(a.mean)},
           {"jct_p50_s", Round6(a.p50)},
           {"jct_p95_s", Round6(a.p95)},

@@ -231,6 +231,8 @@ const std::vector<Group>& Groups() {
         {"deadline_misses", "deadline misses", K::kCount, B::kLower, true, true, ""}}},
       {"Utilization",
        {{"gpu_allocation", "GPU allocation", K::kRatio, B::kHigher, false, true, ""},
+        {"gpu_allocation_busy_window", "GPU allocation while jobs wait", K::kRatio, B::kHigher, true, true, ""},
+        {"busy_window_s", "jobs wait until", K::kSeconds, B::kNone, true, true, ""},
         {"fragmentation_mean", "fragmentation (mean)", K::kRatio, B::kLower, false, true, ""},
         {"makespan_s", "makespan", K::kSeconds, B::kLower, false, true, ""},
         {"max_allocated_gpus", "peak allocated GPUs", K::kCount, B::kNone, true, true, ""}}},
