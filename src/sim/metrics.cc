@@ -88,17 +88,16 @@ nlohmann::json SummaryJson(const std::vector<JobOutcome>& jobs, const RunMetrics
     }
   }
   const Stats a = StatsOf(jct), b = StatsOf(delay), lat = StatsOf(m.latency_us);
-  // The busy window: from the start until the queue last emptied. While jobs wait, an idle GPU
-  // is one the policy failed to use; after that the fleet only drains (a trace's long-lived
-  // pods can stretch the makespan to months, which makes gpu_allocation small however well
-  // the policy packs).
-  double busy_s = 0;
+  // While jobs wait: the instants with at least one job pending. An idle GPU then is one the
+  // policy could not use (fragmentation, or constraints nothing free meets). gpu_allocation
+  // alone can mislead: a trace's long-lived pods stretch the makespan to months after the
+  // queue has emptied, which makes it small however well the policy packs.
+  double waiting_s = 0, waiting_gpu_s = 0;
   for (size_t i = 0; i + 1 < m.series.size(); ++i) {
-    if (m.series[i].pending > 0) busy_s = m.series[i + 1].t_s;
-  }
-  double window_gpu_s = 0;  // allocation over [0, busy_s], queued or not
-  for (size_t i = 0; i + 1 < m.series.size() && m.series[i].t_s < busy_s; ++i) {
-    window_gpu_s += m.series[i].allocation * (std::min(m.series[i + 1].t_s, busy_s) - m.series[i].t_s);
+    if (m.series[i].pending == 0) continue;
+    const double dt = m.series[i + 1].t_s - m.series[i].t_s;
+    waiting_s += dt;
+    waiting_gpu_s += m.series[i].allocation * dt;
   }
   const double available = static_cast<double>(total_gpus) * makespan_s;
   nlohmann::json classes = nlohmann::json::object(), sizes = nlohmann::json::object();
@@ -122,8 +121,8 @@ nlohmann::json SummaryJson(const std::vector<JobOutcome>& jobs, const RunMetrics
           {"jobs_never_ran", never_ran},
           {"gpu_allocation", Round6(available > 0 ? m.allocated_gpu_seconds / available : 0.0)},
           {"makespan_s", Round6(makespan_s)},
-          {"busy_window_s", Round6(busy_s)},
-          {"gpu_allocation_busy_window", Round6(busy_s > 0 ? window_gpu_s / busy_s : 0.0)},
+          {"waiting_s", Round6(waiting_s)},
+          {"gpu_allocation_while_waiting", Round6(waiting_s > 0 ? waiting_gpu_s / waiting_s : 0.0)},
           {"jct_mean_s", Round6(a.mean)},
           {"jct_p50_s", Round6(a.p50)},
           {"jct_p95_s", Round6(a.p95)},

@@ -48,7 +48,7 @@ spec:
 // run side by side. Worked out by hand:
 //   JCT a 100, b 140, c 90 -> mean 110, p99 140; queue delay 0, 90, 80 -> mean 56.666667;
 //   makespan 150; GPU-seconds 8x100 + 4x50 + 4x10 = 1040 of 8x150 = 1200 -> 0.866667.
-//   Jobs wait from 10 s until b and c start at 100 s: busy window 100 s, all 8 GPUs held -> 1.
+//   Jobs wait from 10 s until b and c start at 100 s: 90 s, all 8 GPUs held -> 1.
 constexpr char kTrace[] = R"({"id": "a", "arrival_s": 0, "duration_s": 100, "gpus_per_replica": 8}
 {"id": "b", "arrival_s": 10, "duration_s": 50, "gpus_per_replica": 4}
 {"id": "c", "arrival_s": 20, "duration_s": 10, "gpus_per_replica": 4}
@@ -80,8 +80,8 @@ TEST(SimulatorTest, HandCheckedTraceGivesTheGoldenResults) {
     EXPECT_DOUBLE_EQ(s["queue_delay_mean_s"].get<double>(), 56.666667);
     EXPECT_DOUBLE_EQ(s["queue_delay_p99_s"].get<double>(), 90.0);
     EXPECT_DOUBLE_EQ(s["gpu_allocation"].get<double>(), 0.866667);
-    EXPECT_DOUBLE_EQ(s["busy_window_s"].get<double>(), 100.0);
-    EXPECT_DOUBLE_EQ(s["gpu_allocation_busy_window"].get<double>(), 1.0);
+    EXPECT_DOUBLE_EQ(s["waiting_s"].get<double>(), 90.0);
+    EXPECT_DOUBLE_EQ(s["gpu_allocation_while_waiting"].get<double>(), 1.0);
     EXPECT_EQ(s["sovereignty_violations"], 0);
     EXPECT_DOUBLE_EQ(s["max_allocated_gpus"].get<double>(), 8.0);
   }
