@@ -5,8 +5,8 @@
 // then trimmed of victims it turns out not to need. They are requeued, never lost.
 #include <algorithm>
 #include <map>
-#include <tuple>
 #include <set>
+#include <tuple>
 
 #include "sched/scheduler.h"
 
@@ -71,7 +71,6 @@ std::vector<Scheduler::NodeVictims> Scheduler::VictimsByNode(
   };
   std::vector<NodeVictims> out;
   for (auto& [n, on] : by_node) {
-    on.node = NodeIdx(n);
     on.could_hold = could_hold(n);
     out.push_back(std::move(on));
   }

@@ -211,7 +211,6 @@ class Scheduler final : public JobDirectory {
       const Job& head, const std::vector<std::pair<JobId, std::vector<GroupPlacement>>>& made);
   bool TryPreempt(Job& job);
   struct NodeVictims {
-    NodeIdx node;
     bool could_hold = false;  // a replica might fit there once they are gone
     int max_priority = std::numeric_limits<int>::min();
     int64_t milli = 0;
