@@ -321,15 +321,10 @@ Status ReadAlibabaV2023(const std::string& path, std::string_view text,
   bool have_header = false;
   std::vector<Pod> pods;
   std::map<std::string, int64_t, std::less<>> first_line;  // name -> line
-  int64_t line_no = 0;
-
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? nl : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    ++line_no;
-    if (line.ends_with('\r')) line.remove_suffix(1);
+  LineReader lines(text);
+  std::string_view line;
+  while (lines.Next(&line)) {
+    const int64_t line_no = lines.line_no();
     if (line.empty()) continue;
 
     if (!have_header) {

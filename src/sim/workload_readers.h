@@ -31,6 +31,28 @@ Status ReadSynthetic(const std::string& path, std::string_view text,
 Status BadLine(const WorkloadOptions& options, Workload* out, const std::string& file,
                int64_t line, const std::string& message);
 
+// Walks a text line by line: the line without its "\n" or "\r\n", numbered from 1.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : text_(text) {}
+  // The next line; false at the end of the text.
+  bool Next(std::string_view* line) {
+    if (pos_ >= text_.size()) return false;
+    const size_t nl = text_.find('\n', pos_);
+    *line = text_.substr(pos_, nl == std::string_view::npos ? nl : nl - pos_);
+    pos_ = nl == std::string_view::npos ? text_.size() : nl + 1;
+    ++line_no_;
+    if (line->ends_with('\r')) line->remove_suffix(1);
+    return true;
+  }
+  int64_t line_no() const { return line_no_; }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+  int64_t line_no_ = 0;
+};
+
 // Seconds (finite, >= 0) to microseconds, rounded to the nearest. REQUIRES: seconds < 9e12.
 Duration SecondsToDuration(double seconds);
 
