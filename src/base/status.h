@@ -57,6 +57,7 @@ inline Status FailedPrecondition(std::string msg) {
 inline Status ResourceExhausted(std::string msg) {
   return {Code::kResourceExhausted, std::move(msg)};
 }
+inline Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
 inline Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
 
 // Result<T> holds either a value or a non-OK Status.

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/daemon_commands.h"
 #include "cli/fleet_commands.h"
 #include "cli/job_commands.h"
 #include "cli/sim_commands.h"
@@ -16,6 +17,7 @@ int RunCli(int argc, char** argv) {
   AddFleetCommands(app, &exit_code);
   AddJobCommands(app, &exit_code);
   AddSimCommands(app, &exit_code);
+  AddDaemonCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -139,6 +139,67 @@ Status Scheduler::NodeUp(NodeIdx node) {
   return Status::Ok();
 }
 
+std::vector<JobId> Scheduler::Drain(NodeIdx node) {
+  (void)topo_->SetNodeState(node, NodeState::kCordoned);
+  std::vector<JobId> drained;
+  for (AllocationId a : topo_->node(node).allocations) {
+    auto it = by_allocation_.find(a);
+    if (it == by_allocation_.end()) continue;
+    if (std::find(drained.begin(), drained.end(), it->second) == drained.end()) {
+      drained.push_back(it->second);
+    }
+  }
+  for (JobId id : drained) Evict(jobs_.at(id), "Drained", "node " + topo_->node(node).id + " drained");
+  return drained;
+}
+
+Status Scheduler::Restore(JobId id, JobSpec spec, Time submitted, int attempts,
+                          const std::vector<GroupPlacement>* placement) {
+  if (jobs_.count(id)) return AlreadyExists("job " + std::to_string(id.value) + " exists");
+  if (spec.task_groups.empty()) return InvalidArgument("a job needs at least one task group");
+  Job job;
+  job.id = id;
+  job.spec = std::move(spec);
+  job.submitted = submitted;
+  job.queued_since = clock_->Now();
+  job.shape = Shape(job);
+  job.attempts = attempts;
+  if (placement) {
+    std::vector<GroupPlacement> groups = *placement;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      auto& gp = groups[i];
+      auto alloc = topo_->Allocate("job/" + std::to_string(id.value) + "/" + gp.group, gp.grants,
+                                   gp.exclusive, gp.node_shares);
+      if (!alloc.ok()) {
+        for (size_t j = 0; j < i; ++j) (void)topo_->Release(groups[j].allocation);
+        return alloc.status().WithContext("restoring job " + std::to_string(id.value));
+      }
+      gp.allocation = *alloc;
+    }
+    tenants_.Add(job.spec.tenant, Usage(groups));
+    for (const auto& gp : groups) by_allocation_[gp.allocation] = id;
+    job.placement = std::move(groups);
+    job.state = JobState::kRunning;
+    job.started = clock_->Now();
+    running_.insert(id);
+  } else {
+    pending_.insert(id);
+    job.pending_constraint = "queued";
+    job.pending_reason = "restored; not yet considered by a scheduling cycle";
+  }
+  next_id_ = std::max(next_id_, id.value + 1);
+  jobs_.emplace(id, std::move(job));
+  return Status::Ok();
+}
+
+Status Scheduler::Forget(JobId id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return NotFound("no job " + std::to_string(id.value));
+  if (!IsFinal(it->second.state)) return FailedPrecondition("job has not ended");
+  jobs_.erase(it);
+  return Status::Ok();
+}
+
 std::vector<JobId> Scheduler::GpuFailed(GpuIdx gpu) {
   std::vector<JobId> lost;
   for (AllocationId a : topo_->SetGpuHealth(gpu, Health::kFailed)) {
@@ -189,7 +250,7 @@ void Scheduler::Evict(Job& job, const std::string& type, const std::string& reas
   ++releases_;
   pending_.insert(job.id);
   // Its reason until the next cycle looks at it again.
-  job.pending_constraint = type == "Preempted" ? "preempted" : "lost";
+  job.pending_constraint = type == "Preempted" ? "preempted" : type == "Drained" ? "drained" : "lost";
   job.pending_reason = reason + "; requeued";
   Emit(job, type, job.pending_reason);
 }

@@ -83,6 +83,19 @@ class Scheduler final : public JobDirectory {
   std::vector<JobId> GpuFailed(GpuIdx gpu);
   // A node is back (or was added): capacity that blocked jobs may now use.
   Status NodeUp(NodeIdx node);
+  // Cordons a node (no new work) and requeues the jobs running there. Returns them.
+  std::vector<JobId> Drain(NodeIdx node);
+
+  // --- For a control plane that keeps jobs durably and restarts ---
+  // Re-admits a job accepted earlier, under its old id: running on `placement` (its
+  // allocations are taken again, as they were) or, without one, pending. Later Submits get
+  // ids above every restored one.
+  Status Restore(JobId id, JobSpec spec, Time submitted, int attempts,
+                 const std::vector<GroupPlacement>* placement);
+  // Later Submits get ids >= next.
+  void SkipIds(uint64_t next) { next_id_ = std::max(next_id_, next); }
+  // Drops an ended job (it is kept durably elsewhere); Restore may bring it back, as a retry.
+  Status Forget(JobId id);
 
   CycleStats Schedule();
 
