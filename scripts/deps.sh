@@ -7,6 +7,9 @@ PACKAGES=(
   cmake ninja-build ccache g++ clang libclang-rt-14-dev  # toolchain, sanitizers, libFuzzer
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev         # specs, JSON, command line
   libgtest-dev libgmock-dev libbenchmark-dev              # tests and benchmarks
+  pkg-config libgrpc++-dev libprotobuf-dev                # the API: gRPC and protobuf
+  protobuf-compiler protobuf-compiler-grpc                #   and their code generators
+  libcpp-httplib-dev libsqlite3-dev                       # HTTP/JSON face, embedded store
 )
 
 missing=()

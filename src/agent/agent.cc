@@ -1,8 +1,13 @@
 #include "agent/agent.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <thread>
+
+#include "base/files.h"
 
 namespace harch {
 
@@ -40,6 +45,24 @@ Result<v1::Inventory> InventoryFromFleet(const Topology& topo, const std::string
 Agent::Agent(AgentOptions options, std::shared_ptr<grpc::Channel> channel)
     : options_(std::move(options)), stub_(v1::Nodes::NewStub(std::move(channel))) {
   std::filesystem::create_directories(options_.work_dir);
+  // Tasks a previous agent of this node left behind (it was killed): the server has counted
+  // them as lost and runs them elsewhere, so they must not go on here.
+  std::ifstream in(PidFile());
+  for (pid_t group; in >> group;) {
+    if (group > 1) ::kill(-group, SIGKILL);
+  }
+  in.close();
+  WritePids();
+}
+
+std::string Agent::PidFile() const { return options_.work_dir + "/tasks.pids"; }
+
+void Agent::WritePids() const {
+  std::string pids;
+  for (const auto& [id, t] : tasks_) {
+    if (t.process && !t.exit_code) pids += std::to_string(t.process->pid()) + "\n";
+  }
+  (void)WriteFileAtomic(PidFile(), pids);
 }
 
 Agent::~Agent() = default;
@@ -76,6 +99,7 @@ void Agent::Start(const v1::TaskAssignment& a, int /*grace_seconds*/) {
   auto p = Process::Start(spec);
   if (p.ok()) {
     t.process = std::move(*p);
+    WritePids();
   } else {
     t.exit_code = 127;
     t.message = p.status().message();
@@ -84,9 +108,14 @@ void Agent::Start(const v1::TaskAssignment& a, int /*grace_seconds*/) {
 
 Result<Duration> Agent::Tick() {
   if (!registered_) HARCH_RETURN_IF_ERROR(Register());
+  bool ended = false;
   for (auto& [id, t] : tasks_) {
-    if (t.process && !t.exit_code) t.exit_code = t.process->Poll();
+    if (t.process && !t.exit_code) {
+      t.exit_code = t.process->Poll();
+      ended |= t.exit_code.has_value();
+    }
   }
+  if (ended) WritePids();
   v1::HeartbeatRequest req;
   req.set_name(options_.node);
   std::map<std::string, int64_t> offsets;  // what this round sends, per task

@@ -62,6 +62,10 @@ class Agent {
   Status Register();
   void Start(const v1::TaskAssignment& a, int grace_seconds);
   std::unique_ptr<grpc::ClientContext> Context() const;
+  // The process groups of running tasks, in a file, so that an agent restarted after a crash
+  // can stop what its predecessor left running.
+  std::string PidFile() const;
+  void WritePids() const;
 
   AgentOptions options_;
   std::unique_ptr<v1::Nodes::Stub> stub_;

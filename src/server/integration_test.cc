@@ -216,7 +216,7 @@ TEST_F(SystemTest, KilledAgentsTasksRunElsewhere) {
   agents["a-0"] = StartAgent("a-0");
   agents["a-1"] = StartAgent("a-1");
   v1::Job job;
-  ASSERT_TRUE(Submit(JobYaml("survivor", 1, 2, "echo started; sleep 300"), "", &job).ok());
+  ASSERT_TRUE(Submit(JobYaml("survivor", 1, 2, "echo started; exec sleep 300"), "", &job).ok());
   ASSERT_TRUE(WaitUntil([&] { return Get(job.id()).state() == "running"; })) << Get(job.id()).DebugString();
   const std::string first = Get(job.id()).tasks(0).node();
   agents.at(first)->Kill();
