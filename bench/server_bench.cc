@@ -43,7 +43,7 @@ std::string FleetYaml() {
 
 std::string JobYaml(int i) {
   return "apiVersion: harchos.io/v1alpha1\nkind: Job\nmetadata: {name: bench-" + std::to_string(i) +
-         "}\nspec:\n  tenant: bench\n  taskGroups:\n    - {name: main, replicas: 1, gpusPerReplica: 1, "
+         "}\nspec:\n  tenant: bench\n  kind: batch\n  taskGroups:\n    - {name: main, replicas: 1, gpusPerReplica: 1, "
          "cpuPerReplica: 1, memoryPerReplica: 1GiB, command: [sleep, '3600']}\n";
 }
 

@@ -18,11 +18,20 @@ namespace harch {
 
 namespace {
 
+// Where the child failed before exec, sent to the parent over the report pipe.
+enum Stage : int { kStageSetup = 1, kStageWorkDir = 2, kStageExec = 3 };
+struct ChildError {
+  int stage;
+  int err;
+};
+
 // Everything the child needs, prepared before fork: after it only async-signal-safe calls.
 struct ExecPlan {
-  std::vector<std::string> strings;
+  std::vector<std::string> strings;  // argv, then envp entries
   std::vector<char*> argv;
   std::vector<char*> envp;
+  std::vector<std::string> candidates;  // paths to try for argv[0], in PATH order
+  unsigned max_fd = 65535;              // for the close loop where close_range is missing
 };
 
 ExecPlan Plan(const ProcessSpec& spec) {
@@ -40,89 +49,188 @@ ExecPlan Plan(const ProcessSpec& spec) {
   p.argv.push_back(nullptr);
   for (size_t i = spec.argv.size(); i < p.strings.size(); ++i) p.envp.push_back(p.strings[i].data());
   p.envp.push_back(nullptr);
+
+  // execvp's search, done here because it allocates: the task's PATH (the default when unset),
+  // an empty element meaning the working directory.
+  const std::string& name = spec.argv[0];
+  if (name.find('/') != std::string::npos) {
+    p.candidates.push_back(name);
+  } else {
+    auto it = env.find("PATH");
+    const std::string path = it != env.end() ? it->second : "/bin:/usr/bin";
+    size_t begin = 0;
+    while (true) {
+      const size_t end = path.find(':', begin);
+      std::string dir = path.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+      p.candidates.push_back((dir.empty() ? std::string(".") : dir) + "/" + name);
+      if (end == std::string::npos) break;
+      begin = end + 1;
+    }
+  }
+  const long open_max = sysconf(_SC_OPEN_MAX);
+  if (open_max > 0) p.max_fd = static_cast<unsigned>(std::min<long>(open_max, 65536) - 1);
   return p;
 }
 
+// Moves fd to a number above 2 (close-on-exec), so that setting up 0/1/2 in the child cannot
+// clobber it or drop its close-on-exec flag. Returns -1 (fd closed) on failure.
+int AboveStdio(int fd) {
+  if (fd < 0 || fd > 2) return fd;
+  const int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  close(fd);
+  return moved;
+}
+
 // close_range(2) where the kernel has it, else a loop (async-signal-safe either way).
-void CloseRange(unsigned first, unsigned last) {
+void CloseRange(unsigned first, unsigned last, unsigned max_fd) {
+  if (first > last) return;
 #ifdef SYS_close_range
   if (syscall(SYS_close_range, first, last, 0) == 0) return;
 #endif
-  for (unsigned fd = first; fd <= last && fd < 65536; ++fd) close(static_cast<int>(fd));
+  for (unsigned fd = first; fd <= last && fd <= max_fd; ++fd) close(static_cast<int>(fd));
 }
 
-[[noreturn]] void ChildFail(int fd, int err) {
-  (void)!write(fd, &err, sizeof(err));
+[[noreturn]] void ChildFail(int fd, int stage, int err) {
+  const ChildError e{stage, err};
+  (void)!write(fd, &e, sizeof(e));  // smaller than PIPE_BUF: one atomic write
   _exit(127);
+}
+
+// The child between fork and exec: async-signal-safe calls only, no allocation.
+[[noreturn]] void Child(const ExecPlan& plan, const ProcessSpec& spec, pid_t parent, int log,
+                        int devnull, int report) {
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);  // the agent is already gone
+  // Default dispositions first, then the empty mask (the parent blocked everything around fork,
+  // so none of its handlers can run here).
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);  // EINVAL for reserved
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  if (dup2(devnull, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) {
+    ChildFail(report, kStageSetup, errno);
+  }
+  if (!spec.work_dir.empty() && chdir(spec.work_dir.c_str()) != 0) {
+    ChildFail(report, kStageWorkDir, errno);
+  }
+  // Nothing else of the agent's leaks into the task (the report pipe closes on exec).
+  const unsigned keep = static_cast<unsigned>(report);
+  if (keep > 3) CloseRange(3, keep - 1, plan.max_fd);
+  CloseRange(keep + 1, ~0U, plan.max_fd);
+
+  int err = ENOENT;
+  bool denied = false;
+  for (const std::string& path : plan.candidates) {
+    execve(path.c_str(), plan.argv.data(), plan.envp.data());
+    err = errno;
+    if (err == EACCES) {
+      denied = true;
+    } else if (err != ENOENT && err != ENOTDIR && err != ESTALE && err != ENODEV &&
+               err != ETIMEDOUT) {
+      ChildFail(report, kStageExec, err);  // found, but it cannot run
+    }
+  }
+  ChildFail(report, kStageExec, denied ? EACCES : err);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Process>> Process::Start(const ProcessSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty()) return InvalidArgument("command: empty");
-  ExecPlan plan = Plan(spec);
-  const int log = open(spec.log_path.empty() ? "/dev/null" : spec.log_path.c_str(),
-                       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log < 0) return Unavailable(spec.log_path + ": " + std::strerror(errno));
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) {
-    close(log);
-    return Unavailable(std::string("pipe: ") + std::strerror(errno));
-  }
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
+  const ExecPlan plan = Plan(spec);
+  const std::string log_path = spec.log_path.empty() ? "/dev/null" : spec.log_path;
+  const int log = AboveStdio(open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (log < 0) return Unavailable(log_path + ": " + std::strerror(errno));
+  const int devnull = AboveStdio(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (devnull < 0) {
     const int err = errno;
     close(log);
-    close(report[0]);
-    close(report[1]);
-    return Unavailable(std::string("fork: ") + std::strerror(err));
+    return Unavailable(std::string("/dev/null: ") + std::strerror(err));
   }
-  if (pid == 0) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);  // the agent is already gone
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
-    const int in = open("/dev/null", O_RDONLY);
-    if (in < 0 || dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) ChildFail(report[1], errno);
-    if (!spec.work_dir.empty() && chdir(spec.work_dir.c_str()) != 0) ChildFail(report[1], errno);
-    // Nothing else of the agent's leaks into the task (the report pipe closes on exec).
-    const unsigned keep = static_cast<unsigned>(report[1]);
-    if (keep > 3) CloseRange(3, keep - 1);
-    CloseRange(keep + 1, ~0U);
-    execvpe(plan.argv[0], plan.argv.data(), plan.envp.data());
-    ChildFail(report[1], errno);
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    const int err = errno;
+    close(log);
+    close(devnull);
+    return Unavailable(std::string("pipe: ") + std::strerror(err));
   }
-  setpgid(pid, pid);  // also here, so the group exists before Start returns
+  report[0] = AboveStdio(report[0]);
+  report[1] = AboveStdio(report[1]);
+
+  const pid_t parent = getpid();
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = report[0] < 0 || report[1] < 0 ? -1 : fork();
+  if (pid == 0) Child(plan, spec, parent, log, devnull, report[1]);
+  const int fork_err = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   close(log);
-  close(report[1]);
-  int err = 0;
-  const ssize_t n = read(report[0], &err, sizeof(err));
-  close(report[0]);
-  if (n == sizeof(err)) {
-    waitpid(pid, nullptr, 0);
-    return InvalidArgument("cannot run '" + spec.argv[0] + "': " + std::strerror(err));
+  close(devnull);
+  if (report[1] >= 0) close(report[1]);
+  if (pid < 0) {
+    if (report[0] >= 0) close(report[0]);
+    return Unavailable(std::string("fork: ") + std::strerror(fork_err));
   }
-  return std::unique_ptr<Process>(new Process(pid));
+  setpgid(pid, pid);  // also here, so the group exists before Start returns (fails once exec'd)
+
+  ChildError failure{};
+  ssize_t n;
+  do {
+    n = read(report[0], &failure, sizeof(failure));
+  } while (n < 0 && errno == EINTR);
+  close(report[0]);
+  if (n != static_cast<ssize_t>(sizeof(failure))) {
+    return std::unique_ptr<Process>(new Process(pid));  // exec'd (the pipe closed empty)
+  }
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  const std::string reason = std::strerror(failure.err);
+  switch (failure.stage) {
+    case kStageWorkDir:
+      return InvalidArgument("cannot run '" + spec.argv[0] + "' in '" + spec.work_dir + "': " + reason);
+    case kStageExec:
+      return InvalidArgument("cannot run '" + spec.argv[0] + "': " + reason);
+    default:
+      return Unavailable("cannot start '" + spec.argv[0] + "': " + reason);
+  }
 }
 
 Process::~Process() {
-  if (exit_code_) return;
+  if (exit_code_) return;  // reaped, and its group killed, by Poll()
+  // The unreaped leader keeps the group id from being reused while the group is killed.
   kill(-pid_, SIGKILL);
   kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
+  while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
 }
 
 std::optional<int> Process::Poll() {
   if (exit_code_) return exit_code_;
-  int status = 0;
-  const pid_t r = waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) {
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    kill(-pid_, SIGKILL);  // what the task left behind in its group goes with it
+  siginfo_t info{};
+  int r;
+  do {
+    r = waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0 && info.si_pid == pid_) {
+    // Ended. What it left in its group goes with it; killed before the reap, while the zombie
+    // still holds the group id.
+    kill(-pid_, SIGKILL);
+    exit_code_ = info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return exit_code_;
+  }
+  if (r < 0 && errno == ECHILD) {
+    // Reaped behind our back (SIGCHLD ignored by someone): it ended, how is unknown.
+    exit_code_ = 255;
     return exit_code_;
   }
   if (kill_at_ && !killed_ && clock_->Now() >= *kill_at_) {
@@ -146,8 +254,8 @@ Result<std::string> FileTail::ReadNew(size_t max_bytes) {
     return Unavailable(path_ + ": " + std::strerror(errno));
   }
   struct stat st {};
-  if (fstat(fd, &st) == 0 && st.st_size >= offset_) {
-    max_bytes = std::min(max_bytes, static_cast<size_t>(st.st_size - offset_));
+  if (fstat(fd, &st) == 0) {
+    max_bytes = st.st_size > offset_ ? std::min(max_bytes, static_cast<size_t>(st.st_size - offset_)) : 0;
   }
   std::string out(max_bytes, '\0');
   size_t got = 0;
@@ -165,6 +273,15 @@ Result<std::string> FileTail::ReadNew(size_t max_bytes) {
   close(fd);
   out.resize(got);
   offset_ += static_cast<int64_t>(got);
+  return out;
+}
+
+std::string JoinComma(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += items[i];
+  }
   return out;
 }
 

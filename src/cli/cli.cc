@@ -5,6 +5,7 @@
 #include "cli/daemon_commands.h"
 #include "cli/fleet_commands.h"
 #include "cli/job_commands.h"
+#include "cli/remote_commands.h"
 #include "cli/sim_commands.h"
 
 namespace harch {
@@ -16,6 +17,7 @@ int RunCli(int argc, char** argv) {
   int exit_code = kExitOk;
   AddFleetCommands(app, &exit_code);
   AddJobCommands(app, &exit_code);
+  AddRemoteCommands(app, app.get_subcommand("job"), &exit_code);
   AddSimCommands(app, &exit_code);
   AddDaemonCommands(app, &exit_code);
   try {

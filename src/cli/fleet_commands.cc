@@ -7,6 +7,7 @@
 #include "base/files.h"
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/remote.h"
 #include "resource/fleet_generator.h"
 #include "resource/json.h"
 #include "resource/placement.h"
@@ -17,15 +18,24 @@ namespace {
 
 struct CommonOptions {
   std::string fleet;
-  std::string output = "table";
-  OutputFormat format() const { return output == "json" ? OutputFormat::kJson : OutputFormat::kTable; }
+  RemoteOptions remote;  // without --fleet: ask the server
+  const std::string& output() const { return remote.output; }
+  OutputFormat format() const { return output() == "json" ? OutputFormat::kJson : OutputFormat::kTable; }
 };
 
-void AddCommon(CLI::App* cmd, CommonOptions* o) {
-  cmd->add_option("--fleet", o->fleet, "Fleet spec (YAML)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("-o,--output", o->output, "Output format")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+// `required`: a fleet file is the only source; otherwise, without one, the server answers.
+void AddCommon(CLI::App* cmd, CommonOptions* o, bool required = true) {
+  auto* fleet = cmd->add_option("--fleet", o->fleet, required ? "Fleet spec (YAML)"
+                                                              : "Fleet spec (YAML); without it, ask the server")
+                    ->check(CLI::ExistingFile);
+  if (required) {
+    fleet->required();
+    cmd->add_option("-o,--output", o->remote.output, "Output format")
+        ->check(CLI::IsMember({"table", "json"}))
+        ->capture_default_str();
+  } else {
+    AddRemoteFlags(cmd, &o->remote);
+  }
 }
 
 int Fail(const Status& st) {
@@ -44,6 +54,7 @@ std::string DomainsText(const HubSummary& h) {
 }
 
 int Summary(const CommonOptions& o) {
+  if (o.fleet.empty()) return RemoteFleetSummary(o.remote);
   auto topo = LoadTopologyFile(o.fleet);
   if (!topo.ok()) return Fail(topo.status());
   const FleetSummary s = Summarize(*topo);
@@ -127,8 +138,31 @@ Result<PlacementRequest> ToRequest(const QueryOptions& o) {
   return r;
 }
 
+v1::FleetQueryRequest ToProto(const QueryOptions& o) {
+  v1::FleetQueryRequest q;
+  q.set_gpus(o.gpus);
+  q.set_replica_size(o.replica_size);
+  q.set_share(o.share);
+  q.set_min_memory(o.min_memory);
+  for (const auto& m : o.models) q.add_models(m);
+  q.set_min_cc(o.min_cc);
+  q.set_mig(o.mig);
+  for (const auto& j : o.jurisdiction) q.add_jurisdiction(j);
+  q.set_hub(o.hub);
+  for (const auto& l : o.labels) {
+    const auto eq = l.find('=');
+    (*q.mutable_labels())[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
+  }
+  q.set_same_nvlink_domain(o.same_domain);
+  q.set_exclusive_node(o.exclusive);
+  q.set_allow_multi_hub(o.multi_hub);
+  q.set_allow_degraded(o.degraded);
+  return q;
+}
+
 int Query(const QueryOptions& o) {
   auto request = ToRequest(o);
+  if (request.ok() && o.common.fleet.empty()) return RemoteFleetQuery(o.common.remote, ToProto(o));
   if (!request.ok()) return Fail(request.status());
   auto topo = LoadTopologyFile(o.common.fleet);
   if (!topo.ok()) return Fail(topo.status());
@@ -209,18 +243,18 @@ int Generate(const GenerateOptions& o) {
 }  // namespace
 
 void AddFleetCommands(CLI::App& app, int* exit_code) {
-  CLI::App* fleet = app.add_subcommand("fleet", "Inspect and query a fleet spec");
+  CLI::App* fleet = app.add_subcommand("fleet", "Inspect and query a fleet spec, or the running fleet");
   fleet->require_subcommand(1);
 
   auto summary = std::make_shared<CommonOptions>();
   CLI::App* s = fleet->add_subcommand("summary", "Per hub: nodes, GPUs by model, NVLink domains, free/allocated");
-  AddCommon(s, summary.get());
+  AddCommon(s, summary.get(), /*required=*/false);
   s->callback([summary, exit_code] { *exit_code = Summary(*summary); });
 
   auto query = std::make_shared<QueryOptions>();
   CLI::App* q = fleet->add_subcommand(
       "query", "Find GPUs for a request; exits 3 with the reason when nothing fits");
-  AddCommon(q, &query->common);
+  AddCommon(q, &query->common, /*required=*/false);
   q->add_option("--gpus", query->gpus, "GPUs (or GPU shares, or MIG instances) wanted")
       ->required()
       ->check(CLI::Range(1, 100000));

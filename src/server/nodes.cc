@@ -185,6 +185,7 @@ Result<v1::HeartbeatResponse> ControlPlane::Heartbeat(const v1::HeartbeatRequest
         running += t.phase == TaskPhase::kRunning;
         exited += t.phase == TaskPhase::kExited;
       }
+      if (!e.rec.started) e.rec.started = now;
       if (exited == e.rec.tasks.size()) {
         Succeed(e, now, &batch);
         continue;
