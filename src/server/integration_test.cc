@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "agent/process.h"
+#include "base/files.h"
 #include "harch/v1/harch.grpc.pb.h"
 #include "server/test_util.h"
 
@@ -51,13 +52,14 @@ class SystemTest : public ::testing::Test {
   void SetUp() override { fleet_ = WriteSmallFleet(dir_.path()); }
 
   // Starts the server and waits for its endpoints file; connects a stub.
-  void StartServer() {
+  void StartServer(const std::vector<std::string>& extra = {}) {
     const std::string data = dir_.path() + "/data";
     std::filesystem::remove(data + "/endpoints.json");
     server_ = std::make_unique<Harch>(
-        std::vector<std::string>{"server", "--fleet", fleet_, "--data-dir", data, "--listen",
-                                 "127.0.0.1:0", "--http", "127.0.0.1:0", "--heartbeat", "0.1",
-                                 "--node-timeout", "1.5", "--grace", "1", "--retry-backoff", "0.1"},
+        Args({"server", "--fleet", fleet_, "--data-dir", data, "--listen", "127.0.0.1:0", "--http",
+              "127.0.0.1:0", "--heartbeat", "0.1", "--node-timeout", "1.5", "--grace", "1",
+              "--retry-backoff", "0.1"},
+             extra),
         dir_.path() + "/server.log");
     ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(data + "/endpoints.json"); }))
         << ReadLog("server.log");
@@ -67,6 +69,27 @@ class SystemTest : public ::testing::Test {
     auto channel = grpc::CreateChannel(grpc_, grpc::InsecureChannelCredentials());
     jobs_ = v1::Jobs::NewStub(channel);
     nodes_ = v1::Nodes::NewStub(channel);
+  }
+
+  static std::vector<std::string> Args(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
+
+  // Runs the CLI to the end with HARCH_ADDR set; returns its exit code and output.
+  std::pair<int, std::string> Cli(const std::vector<std::string>& args) {
+    const std::string log = dir_.path() + "/cli-" + std::to_string(++cli_runs_) + ".log";
+    ProcessSpec spec;
+    spec.argv = Args({HARCH_BINARY}, args);
+    spec.env["HARCH_ADDR"] = grpc_;
+    spec.log_path = log;
+    auto p = Process::Start(spec);
+    EXPECT_TRUE(p.ok());
+    if (!p.ok()) return {-1, ""};
+    std::optional<int> code;
+    WaitUntil([&] { return (code = (*p)->Poll()).has_value(); }, std::chrono::seconds(60));
+    std::ifstream in(log);
+    return {code.value_or(-1), std::string(std::istreambuf_iterator<char>(in), {})};
   }
 
   std::unique_ptr<Harch> StartAgent(const std::string& node) {
@@ -106,6 +129,7 @@ class SystemTest : public ::testing::Test {
   std::string grpc_, http_;
   std::unique_ptr<v1::Jobs::Stub> jobs_;
   std::unique_ptr<v1::Nodes::Stub> nodes_;
+  int cli_runs_ = 0;
 };
 
 TEST_F(SystemTest, GangRunsOnRealAgentsAndPrintsItsGpus) {
@@ -232,6 +256,90 @@ TEST_F(SystemTest, KilledAgentsTasksRunElsewhere) {
   bool lost = false;
   for (const auto& e : events.events()) lost |= e.type() == "Lost";
   EXPECT_TRUE(lost);
+}
+
+TEST_F(SystemTest, CliRunsTheHelloExampleAndWaits) {
+  StartServer();
+  auto a0 = StartAgent("a-0");
+  auto a1 = StartAgent("a-1");
+  const std::string hello = std::string(std::getenv("HARCH_SOURCE_DIR") ? std::getenv("HARCH_SOURCE_DIR") : ".") +
+                            "/examples/jobs/hello.yaml";
+  auto [code, out] = Cli({"job", "run", hello, "--wait"});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("job 1 submitted (hello)"));
+  EXPECT_THAT(out, HasSubstr("succeeded"));
+  std::tie(code, out) = Cli({"job", "logs", "1"});
+  EXPECT_EQ(code, 0);
+  EXPECT_THAT(out, HasSubstr("[rank 0] rank=0 of 2"));
+  EXPECT_THAT(out, HasSubstr("[rank 1] rank=1 of 2"));
+  EXPECT_THAT(out, ::testing::ContainsRegex("gpus=[0-9]"));
+  std::tie(code, out) = Cli({"job", "list", "-o", "json"});
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(nlohmann::json::parse(out)["jobs"][0]["state"], "succeeded");
+  // A failing job: --wait exits with its exit code.
+  const std::string fails = dir_.path() + "/fails.yaml";
+  ASSERT_TRUE(WriteFileAtomic(fails, JobYaml("fails", 1, 1, "exit 7")).ok());
+  std::tie(code, out) = Cli({"job", "run", fails, "--wait"});
+  EXPECT_EQ(code, 7) << out;
+  // A bad spec: the error names the file, line and field; nothing is queued.
+  const std::string bad = dir_.path() + "/bad.yaml";
+  ASSERT_TRUE(WriteFileAtomic(bad, JobYaml("bad", 0, 1, "true")).ok());
+  std::tie(code, out) = Cli({"job", "run", bad});
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(out, HasSubstr(bad + ":"));
+  EXPECT_THAT(out, HasSubstr("spec.taskGroups[0].replicas"));
+  std::tie(code, out) = Cli({"job", "status", "3"});
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(out, HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(SystemTest, WritesNeedTheTokenAndBadRequestsAreRefused) {
+  StartServer({"--token", "s3cret"});
+  v1::Job job;
+  const grpc::Status st = Submit(JobYaml("x", 1, 1, "true"), "", &job);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  auto [code, out] = Cli({"job", "run", fleet_ /* any file: refused before parsing */});
+  EXPECT_EQ(code, 1);
+  EXPECT_THAT(out, HasSubstr("token"));
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer s3cret");
+    v1::SubmitJobRequest req;
+    req.set_spec(JobYaml("x", 1, 1, "true"));
+    EXPECT_TRUE(jobs_->Submit(&ctx, req, &job).ok());
+  }
+  // Oversized and malformed requests: refused, and the server lives on.
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer s3cret");
+    v1::SubmitJobRequest req;
+    req.set_spec(std::string(20 << 20, 'x'));
+    EXPECT_EQ(jobs_->Submit(&ctx, req, &job).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  httplib::Client http(http_);
+  httplib::Headers auth = {{"Authorization", "Bearer s3cret"}};
+  auto res = http.Post("/v1/jobs", auth, "{\"spec\": 12,", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  res = http.Post("/v1/jobs", "kind: Job", "application/yaml");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  res = http.Get("/v1/jobs/99999999999999999999999");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  res = http.Get("/v1/jobs?limit=abc");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(nlohmann::json::parse(res->body)["error"]["field"], "limit");
+  EXPECT_TRUE(server_->alive());
+  EXPECT_EQ(Get(job.id()).name(), "x");
+}
+
+TEST_F(SystemTest, ServerBeyondLoopbackNeedsAToken) {
+  const std::string data = dir_.path() + "/data2";
+  Harch s({"server", "--fleet", fleet_, "--data-dir", data, "--listen", "0.0.0.0:0", "--http", "127.0.0.1:0"},
+          dir_.path() + "/s2.log");
+  ASSERT_TRUE(WaitUntil([&] { return !s.alive(); }));
+  EXPECT_THAT(ReadLog("s2.log"), HasSubstr("needs a token"));
 }
 
 }  // namespace
