@@ -156,6 +156,9 @@ TEST_F(SystemTest, GangRunsOnRealAgentsAndPrintsItsGpus) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(nlohmann::json::parse(res->body)["state"], "succeeded");
+  res = http.Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr("<title>HarchOS</title>"));  // the dashboard
   res = http.Post("/v1/jobs", "apiVersion: 1\n", "application/yaml");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
