@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/quantity.h"
 #include "base/status.h"
+#include "base/time_text.h"
 #include "base/yaml_reader.h"
 
 namespace harch {
@@ -120,7 +121,5 @@ std::optional<std::string> TenantPathError(std::string_view path);
 // Parses "90s", "15m", "6h", "2d" or combinations such as "1h30m" (each unit once, largest
 // first).
 Result<Duration> ParseDuration(std::string_view text);
-// Parses an RFC 3339 time such as "2026-12-01T00:00:00Z" or "...+01:00" (converted to UTC).
-Result<Time> ParseTime(std::string_view text);
 
 }  // namespace harch
