@@ -22,6 +22,15 @@ void AddRemoteFlags(CLI::App* cmd, RemoteOptions* o, bool output) {
   }
 }
 
+std::string StatusCodeName(grpc::StatusCode code) {
+  static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+                                 "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i <= 16 ? kNames[i] : "CODE " + std::to_string(i);
+}
+
 Remote::Remote(const RemoteOptions& o) : addr_(o.addr), token_(o.token) {
   if (addr_.empty()) {
     const char* env = std::getenv("HARCH_ADDR");
@@ -47,23 +56,24 @@ std::unique_ptr<grpc::ClientContext> Remote::Context(bool deadline) const {
 int Remote::Fail(const grpc::Status& st) const {
   switch (st.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
       std::cerr << "error: cannot reach the HarchOS server at " << addr_ << ": " << st.error_message()
-                << "\n  start one with `harch dev` or `harch server`, or point --addr / HARCH_ADDR at it\n";
+                << " (start one with `harch dev` or `harch server`, or set --addr / HARCH_ADDR)\n";
+      break;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      std::cerr << "error: the HarchOS server at " << addr_ << " did not answer in time: "
+                << st.error_message() << " (is it overloaded, or is --addr / HARCH_ADDR another service?)\n";
       break;
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::PERMISSION_DENIED:
-      std::cerr << "error: " << st.error_message() << "\n";
+      std::cerr << "error: " << StatusCodeName(st.error_code()) << ": " << st.error_message() << "\n";
+      if (token_.empty()) {
+        std::cerr << "  no token was sent: pass --token or set HARCH_TOKEN\n";
+      } else {
+        std::cerr << "  the server refused the token from --token / HARCH_TOKEN\n";
+      }
       break;
-    default: {
-      static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-                                     "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-                                     "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-                                     "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-      const int code = static_cast<int>(st.error_code());
-      std::cerr << "error: " << (code >= 0 && code <= 16 ? kNames[code] : "ERROR") << ": "
-                << st.error_message() << "\n";
-    }
+    default:
+      std::cerr << "error: " << StatusCodeName(st.error_code()) << ": " << st.error_message() << "\n";
   }
   return kExitError;
 }

@@ -36,7 +36,8 @@ class Remote {
   v1::Queues::Stub& queues() { return *queues_; }
   // A context with the token and, unless streaming, a 10 s deadline.
   std::unique_ptr<grpc::ClientContext> Context(bool deadline = true) const;
-  // Prints the error for people; returns the exit code (1).
+  // Prints the error for people ("cannot reach ...", a token hint, or "CODE: message", where the
+  // server's message names the field at fault); returns the exit code (1).
   int Fail(const grpc::Status& st) const;
 
  private:
@@ -48,6 +49,8 @@ class Remote {
   std::unique_ptr<v1::Queues::Stub> queues_;
 };
 
+// "INVALID_ARGUMENT" for grpc::StatusCode::INVALID_ARGUMENT.
+std::string StatusCodeName(grpc::StatusCode code);
 // A message as JSON (field names as in the .proto, defaults included).
 std::string ToJson(const google::protobuf::Message& m);
 // "2026-11-23T12:00:00Z"; "-" for an unset time.

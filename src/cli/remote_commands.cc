@@ -1,6 +1,9 @@
 #include "cli/remote_commands.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -23,11 +26,24 @@ int JobExitCode(const v1::Job& job) {
   return kExitError;
 }
 
+// A broken Watch stream worth resuming: the server went away (killed, restarting) or closed the
+// stream without the job having ended (a graceful shutdown ends streams with OK).
+bool Resumable(const grpc::Status& st) {
+  return st.ok() || st.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         st.error_code() == grpc::StatusCode::CANCELLED;
+}
+
 // Follows the job until it ends, printing each change to stderr. A broken stream (the server
-// restarting) is resumed for up to a minute.
+// restarting) is resumed with backoff (0.25 s doubling to 4 s) for up to a minute without news.
 int Wait(Remote& r, uint64_t id) {
+  using Clock = std::chrono::steady_clock;
+  constexpr auto kPatience = std::chrono::seconds(60);
+  constexpr auto kFirstBackoff = std::chrono::milliseconds(250);
+  constexpr auto kMaxBackoff = std::chrono::seconds(4);
   std::string last;
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto give_up = Clock::now() + kPatience;
+  auto backoff = std::chrono::milliseconds(kFirstBackoff);
+  bool reconnecting = false;
   while (true) {
     auto ctx = r.Context(/*deadline=*/false);
     v1::JobRef ref;
@@ -35,21 +51,39 @@ int Wait(Remote& r, uint64_t id) {
     auto stream = r.jobs().Watch(ctx.get(), ref);
     v1::Job job;
     while (stream->Read(&job)) {
-      give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-      const std::string line = job.state() + ": " + job.reason();
+      give_up = Clock::now() + kPatience;
+      backoff = kFirstBackoff;
+      if (reconnecting) {
+        std::cerr << "reconnected to " << r.addr() << "\n";
+        reconnecting = false;
+      }
+      const std::string line = job.state() + "  " + job.reason();
       if (line != last) {
-        std::cerr << TimeText(job.updated()) << "  job " << id << " " << line << "\n";
+        std::cerr << TimeText(job.updated()) << "  job " << id << "  " << line << "\n";
         last = line;
       }
       if (IsFinalState(job.state())) {
         ctx->TryCancel();
+        (void)stream->Finish();
         return JobExitCode(job);
       }
     }
     const grpc::Status st = stream->Finish();
-    if (st.error_code() != grpc::StatusCode::UNAVAILABLE && !st.ok()) return r.Fail(st);
-    if (std::chrono::steady_clock::now() > give_up) return r.Fail(st);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    if (!Resumable(st)) return r.Fail(st);
+    if (Clock::now() + backoff > give_up) {
+      if (st.ok()) {
+        std::cerr << "error: the server at " << r.addr() << " kept closing the watch of job " << id << "\n";
+        return kExitError;
+      }
+      return r.Fail(st);
+    }
+    if (!reconnecting) {
+      std::cerr << "lost the watch of job " << id << " (" << (st.ok() ? "stream closed" : st.error_message())
+                << "); reconnecting for up to " << kPatience.count() << "s\n";
+      reconnecting = true;
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
   }
 }
 
@@ -266,7 +300,7 @@ int NodeList(const NodeOptions& o) {
     std::cout << ToJson(resp) << "\n";
     return kExitOk;
   }
-  Table t({"NAME", "HUB", "STATE", "MODEL", "GPUS", "ALLOC", "TASKS", "HEARTBEAT"});
+  Table t({"NAME", "HUB", "STATE", "MODEL", "GPUS", "ALLOC", "TASKS", "LAST-HEARTBEAT"});
   for (const auto& n : resp.nodes()) {
     t.AddRow({n.name(), n.hub(), n.state(), n.gpu_model().empty() ? "-" : n.gpu_model(),
               std::to_string(n.gpus()), std::to_string(n.gpus_allocated()), std::to_string(n.tasks_size()),
@@ -315,7 +349,8 @@ int QueueList(const RemoteOptions& o) {
     std::cout << ToJson(resp) << "\n";
     return kExitOk;
   }
-  Table t({"TENANT", "WEIGHT", "GPUS IN USE", "PENDING", "RUNNING", "QUOTA (GUARANTEED/LIMIT)"});
+  // QUOTA: per GPU family, "guaranteed/limit" in GPUs.
+  Table t({"TENANT", "WEIGHT", "GPUS-IN-USE", "PENDING", "RUNNING", "QUOTA"});
   for (const auto& q : resp.queues()) {
     std::string quota;
     for (const auto& [family, text] : std::map<std::string, std::string>(q.quota().begin(), q.quota().end())) {
