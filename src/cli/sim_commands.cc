@@ -17,6 +17,7 @@ struct RunOptions {
   std::vector<std::string> faults;
   std::string timing = "on";
   std::string repair = "4h";
+  std::string start;
 };
 
 int Run(RunOptions& o) {
@@ -39,6 +40,14 @@ int Run(RunOptions& o) {
     return kExitError;
   }
   o.sim.repair_time = *repair;
+  if (!o.start.empty()) {
+    auto start = ParseTime(o.start);
+    if (!start.ok()) {
+      std::cerr << "error: --start: " << start.status().message() << "\n";
+      return kExitError;
+    }
+    o.sim.start = *start;
+  }
   auto out = RunSimulation(o.sim);
   if (!out.ok()) {
     std::cerr << "error: " << out.status().message() << "\n";
@@ -93,7 +102,7 @@ void AddSimCommands(CLI::App& app, int* exit_code) {
   sim->add_option("--fleet", o->sim.fleet_path, "Fleet spec (YAML)");
   sim->add_option("--workload", o->sim.workload,
                   "KIND:PATH with KIND alibaba-v2023, synthetic or jsonl");
-  sim->add_option("--policy", o->sim.policy, "harch, fifo, backfill, binpack or fair")
+  sim->add_option("--policy", o->sim.policy, "harch, harch-carbon, fifo, backfill, binpack or fair")
       ->capture_default_str();
   sim->add_option("--out", o->out, "Output directory");
   sim->add_option("--seed", o->sim.seed, "Random seed")->capture_default_str();
@@ -113,6 +122,11 @@ void AddSimCommands(CLI::App& app, int* exit_code) {
   sim->add_option("--repair-time", o->repair, "How long a failed node stays down")
       ->capture_default_str();
   sim->add_option("--fault", o->faults, "Scripted fault TIME:NODE:down|up (repeatable)");
+  sim->add_option("--carbon", o->sim.carbon_path,
+                  "Carbon config (kind: Carbon): zones' intensity, for harch-carbon and for energy, "
+                  "emissions and cost in summary.json")
+      ->check(CLI::ExistingFile);
+  sim->add_option("--start", o->start, "When simulated time starts (RFC 3339; default 2023-01-01T00:00:00Z)");
   sim->add_option("--timing", o->timing, "Measure wall-clock decision latency (off: zeros)")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();

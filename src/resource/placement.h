@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/quantity.h"
 #include "base/status.h"
 #include "resource/topology.h"
@@ -74,6 +75,7 @@ struct NoFit {
   std::string constraint;  // jurisdiction, hub, hardware, affinity, nvlink, health, capacity
   std::string reason;      // a sentence for people, naming the closest option
   bool permanent = false;  // true: it cannot fit even on an idle, healthy fleet
+  std::optional<Time> retry_at;  // it waits for a time (e.g. a cleaner hour), not for capacity
 };
 
 struct PlacementOutcome {

@@ -28,6 +28,8 @@ int64_t Milli(const std::vector<GroupPlacement>& groups) {
 // once one of them is blocked, the others are too.
 std::string Scheduler::Shape(const Job& job) {
   if (!job.spec.affinity.empty() || !job.spec.anti_affinity.empty()) return "";  // job-specific
+  // A flexible job may wait for its own cleanest hour (the carbon filter): job-specific too.
+  if (CarbonLatestStart(job)) return "";
   std::string sig = job.spec.tenant + "|";
   for (const auto& d : job.spec.data) {
     for (const auto& c : d.jurisdiction) sig += c + ",";

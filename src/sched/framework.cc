@@ -13,6 +13,8 @@ const PluginRegistry& PluginRegistry::Default() {
     r->filters_["resources"] = [] { return MakeResourcesFilter(); };
     r->filters_["sovereignty"] = [] { return MakeSovereigntyFilter(); };
     r->filters_["affinity"] = [] { return MakeAffinityFilter(); };
+    r->filters_["carbon"] = [] { return MakeCarbonFilter(); };
+    r->scores_["carbon"] = [] { return MakeCarbonScore(); };
     r->scores_["topology"] = [] { return MakeTopologyScore(); };
     r->scores_["fragmentation"] = [] { return MakeFragmentationScore(); };
     r->scores_["heterogeneity"] = [] { return MakeHeterogeneityScore(); };
@@ -36,7 +38,7 @@ std::unique_ptr<ScorePlugin> PluginRegistry::MakeScore(std::string_view n) const
 std::unique_ptr<PermitPlugin> PluginRegistry::MakePermit(std::string_view n) const { return Make(permits_, n); }
 
 std::vector<std::string> PluginRegistry::ProfileNames() const {
-  return {"harch", "fifo", "backfill", "binpack", "fair"};
+  return {"harch", "harch-carbon", "fifo", "backfill", "binpack", "fair"};
 }
 
 Result<Profile> PluginRegistry::MakeProfile(std::string_view name) const {
@@ -45,10 +47,17 @@ Result<Profile> PluginRegistry::MakeProfile(std::string_view name) const {
   // Every profile enforces the hard constraints: resources, sovereignty, required affinity, quota.
   for (const char* f : {"resources", "sovereignty", "affinity"}) p.filters.push_back(MakeFilter(f));
   p.permits.push_back(MakePermit("quota"));
-  if (name == "harch") {
+  if (name == "harch" || name == "harch-carbon") {
     p.sort = MakeSort("priority-fair");
     for (const char* s : {"topology", "fragmentation", "heterogeneity", "affinity"}) {
       p.scores.emplace_back(MakeScore(s), 1.0);
+    }
+    // The carbon-aware variant: flexible work waits for cleaner hours (never past the time it
+    // must start by) and every placement leans to cleaner hubs. Without carbon data (no
+    // --carbon) both plugins do nothing and it is the harch profile.
+    if (name == "harch-carbon") {
+      p.filters.push_back(MakeFilter("carbon"));
+      p.scores.emplace_back(MakeScore("carbon"), 1.0);
     }
   } else if (name == "fifo" || name == "backfill") {
     // First-come first-fit; "backfill" adds EASY backfill, as Slurm's default.

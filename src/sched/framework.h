@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "carbon/signal.h"
 #include "resource/placement.h"
 #include "resource/topology.h"
 #include "sched/job.h"
@@ -40,6 +41,7 @@ struct SchedContext {
   const TenantTree& tenants;
   const JobDirectory& jobs;
   Time now;
+  const CarbonSignal* carbon = nullptr;  // null: no carbon data, carbon plugins do nothing
 };
 
 // Queue order as a key per job, compared lexicographically (smaller first), then by job id.

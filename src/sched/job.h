@@ -55,6 +55,7 @@ struct Job {
   std::string pending_constraint;
   std::string pending_reason;
   std::optional<Time> reserved_start;  // the head-of-line job's reservation (EASY backfill)
+  std::optional<Time> retry_at;        // waiting for a time, not capacity (NoFit::retry_at)
   // The scheduler's release count when this job last failed to preempt: it tries again only
   // once something has been released (see Scheduler::TryPreempt).
   std::optional<uint64_t> preempt_failed_at;

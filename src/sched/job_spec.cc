@@ -477,61 +477,6 @@ std::optional<std::vector<std::string>> AllowedJurisdiction(const JobSpec& job) 
   return allowed;
 }
 
-Result<Duration> ParseDuration(std::string_view text) {
-  auto bad = [&](const std::string& why) -> Status {
-    return InvalidArgument("invalid duration '" + std::string(text) + "': " + why);
-  };
-  struct Unit {
-    char name;
-    int64_t micros;
-  };
-  static constexpr Unit kUnits[] = {
-      {'d', 86'400'000'000}, {'h', 3'600'000'000}, {'m', 60'000'000}, {'s', 1'000'000}};
-  if (text.empty()) return bad("empty; write e.g. 90s, 15m, 6h, 2d or 1h30m");
-  if (text == "0") return Duration{0};
-  int64_t total = 0;
-  size_t next_unit = 0;  // units appear once each, largest first
-  size_t i = 0;
-  while (i < text.size()) {
-    if (!IsDigit(text[i])) {
-      if (text[i] == '-') return bad("must not be negative");
-      return bad("unexpected character '" + std::string(1, text[i]) + "'");
-    }
-    const size_t number_start = i;
-    int64_t number = 0;
-    for (; i < text.size() && IsDigit(text[i]); ++i) {
-      if (__builtin_mul_overflow(number, 10, &number) ||
-          __builtin_add_overflow(number, text[i] - '0', &number)) {
-        return bad("too large");
-      }
-    }
-    if (i < text.size() && text[i] == '.') {
-      return bad("fractions are not supported; write e.g. 1h30m for 1.5h");
-    }
-    const size_t unit_start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    const std::string_view unit = text.substr(unit_start, i - unit_start);
-    if (unit.empty()) {
-      return bad("missing unit after " +
-                 std::string(text.substr(number_start, unit_start - number_start)) +
-                 " (use d, h, m or s)");
-    }
-    size_t u = 0;
-    while (u < std::size(kUnits) && !(unit.size() == 1 && unit[0] == kUnits[u].name)) ++u;
-    if (u == std::size(kUnits)) {
-      return bad("unknown unit '" + std::string(unit) + "' (use d, h, m or s)");
-    }
-    if (u < next_unit) return bad("each unit may appear once, largest first (d, h, m, s)");
-    next_unit = u + 1;
-    int64_t micros = 0;
-    if (__builtin_mul_overflow(number, kUnits[u].micros, &micros) ||
-        __builtin_add_overflow(total, micros, &total)) {
-      return bad("too large");
-    }
-  }
-  return Duration{total};
-}
-
 Result<JobSpec> ParseJobSpec(std::string_view yaml, const std::string& file) {
   HARCH_ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(yaml, file));
   YamlContext ctx(file);

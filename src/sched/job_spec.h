@@ -118,8 +118,4 @@ Result<JobSpec> LoadJobSpecFile(const std::string& path);
 // Why `path` is not a tenant path (ids joined by '/', at most 8 levels), or nullopt.
 std::optional<std::string> TenantPathError(std::string_view path);
 
-// Parses "90s", "15m", "6h", "2d" or combinations such as "1h30m" (each unit once, largest
-// first).
-Result<Duration> ParseDuration(std::string_view text);
-
 }  // namespace harch

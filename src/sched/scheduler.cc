@@ -46,7 +46,7 @@ double Scheduler::Weight(const JobSpec& spec) {
 }
 
 SchedContext Scheduler::Context(const Topology& topo) const {
-  return SchedContext{topo, tenants_, *this, clock_->Now()};
+  return SchedContext{topo, tenants_, *this, clock_->Now(), carbon_};
 }
 
 Result<JobId> Scheduler::Submit(JobSpec spec) {
@@ -256,6 +256,7 @@ void Scheduler::Evict(Job& job, const std::string& type, const std::string& reas
 }
 
 void Scheduler::SetPending(Job& job, const NoFit& why) {
+  job.retry_at = why.retry_at;
   if (job.pending_constraint == why.constraint && job.pending_reason == why.reason) return;
   job.pending_constraint = why.constraint;
   job.pending_reason = why.reason;
@@ -264,6 +265,15 @@ void Scheduler::SetPending(Job& job, const NoFit& why) {
 
 void Scheduler::Emit(const Job& job, std::string type, std::string message) {
   events_.push_back({clock_->Now(), job.id, std::move(type), std::move(message)});
+}
+
+std::optional<Time> Scheduler::NextWakeup() const {
+  std::optional<Time> next;
+  for (JobId id : pending_) {
+    const auto& at = jobs_.at(id).retry_at;
+    if (at && (!next || *at < *next)) next = at;
+  }
+  return next;
 }
 
 std::vector<SchedEvent> Scheduler::TakeEvents() { return std::exchange(events_, {}); }

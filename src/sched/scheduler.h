@@ -98,6 +98,11 @@ class Scheduler final : public JobDirectory {
   Status Forget(JobId id);
 
   CycleStats Schedule();
+  // The earliest time a pending job waits for (a cleaner hour), for drivers that run cycles on
+  // events only (the simulator): a cycle then is due, though nothing else happens.
+  std::optional<Time> NextWakeup() const;
+  // Carbon data for the carbon plugins; null (the default) turns them off.
+  void SetCarbon(const CarbonSignal* carbon) { carbon_ = carbon; }
 
   const Job* Find(JobId id) const;
   std::vector<const Job*> JobsIn(JobState state) const;
@@ -240,6 +245,7 @@ class Scheduler final : public JobDirectory {
   FamilyMilli Usage(const std::vector<GroupPlacement>& groups) const;
 
   Topology* topo_;
+  const CarbonSignal* carbon_ = nullptr;
   Profile profile_;
   TenantTree tenants_;
   SchedulerConfig config_;

@@ -10,8 +10,11 @@
 
 #include "base/files.h"
 #include "base/random.h"
+#include "base/time_text.h"
 #include "resource/summary.h"
 #include "resource/topology.h"
+#include "carbon/accounting.h"
+#include "carbon/signal.h"
 #include "sched/scheduler.h"
 #include "sim/metrics.h"
 #include "sim/report.h"
@@ -22,7 +25,8 @@ namespace {
 // Simulated time starts at a fixed instant, so that runs reproduce.
 const Time kEpoch = Time(std::chrono::duration_cast<Duration>(std::chrono::hours(24 * 19358)));  // 2023-01-01
 
-enum class EventType { kFault = 0, kCompletion = 1, kArrival = 2 };  // same instant: in this order
+// Same instant: in this order. A wakeup only makes a cycle run (a job waits for that time).
+enum class EventType { kFault = 0, kCompletion = 1, kArrival = 2, kWakeup = 3 };
 
 struct Event {
   Time at;
@@ -46,21 +50,35 @@ struct Track {
   std::optional<Time> first_start;
   std::optional<Time> completed;
   int64_t milli = 0;  // while running
+  std::optional<Time> run_start;  // the current attempt's start, for carbon accounting
+  std::vector<GroupPlacement> placement;  // the current attempt's
+};
+
+// Energy, emissions and cost, summed per hub and overall (with --carbon).
+struct CarbonTotals {
+  Footprint all;
+  std::map<std::string, Footprint> by_hub;
+  std::map<std::string, Footprint> by_tenant;
+  int64_t deadline_misses = 0;
+  int64_t jobs_with_deadline = 0;
+  std::set<std::string> defaulted_zones;
 };
 
 class Simulation {
  public:
-  Simulation(const SimOptions& o, Topology topo, Workload workload, QueueConfig queues)
-      : o_(o), topo_(std::move(topo)), workload_(std::move(workload)), rng_(o.seed),
-        fault_rng_(o.seed ^ 0x5eedfa17ULL), clock_(kEpoch) {
+  Simulation(const SimOptions& o, Topology topo, Workload workload, QueueConfig queues,
+             std::optional<CarbonSignal> carbon)
+      : o_(o), epoch_(o.start.value_or(kEpoch)), topo_(std::move(topo)), workload_(std::move(workload)),
+        rng_(o.seed), fault_rng_(o.seed ^ 0x5eedfa17ULL), clock_(epoch_), carbon_(std::move(carbon)) {
     tracks_.resize(workload_.jobs.size());
     sched_ = std::make_unique<Scheduler>(&topo_, PluginRegistry::Default().MakeProfile(o.policy).value(),
                                          queues, SchedulerConfig{}, &clock_, &rng_, &budget_);
+    if (carbon_) sched_->SetCarbon(&*carbon_);
     for (size_t i = 0; i < workload_.jobs.size(); ++i) {
-      Push({kEpoch + workload_.jobs[i].arrival, EventType::kArrival, 0, i});
+      Push({epoch_ + workload_.jobs[i].arrival, EventType::kArrival, 0, i});
     }
     for (const auto& f : o.faults) {
-      Event e{kEpoch + f.at, EventType::kFault, 0};
+      Event e{epoch_ + f.at, EventType::kFault, 0};
       e.node = *topo_.FindNode(f.node);
       e.down = f.down;
       Push(e);
@@ -77,13 +95,16 @@ class Simulation {
         const Event e = events_.top();
         events_.pop();
         ++processed_;
-        Handle(e);
+        HARCH_RETURN_IF_ERROR(Handle(e));
       }
       const auto t0 = SystemClock::Get().Now();
       sched_->Schedule();
       const auto t1 = SystemClock::Get().Now();
       metrics_.latency_us.push_back(o_.timing ? static_cast<double>((t1 - t0).count()) : 0.0);
-      for (const auto& ev : sched_->TakeEvents()) OnSchedulerEvent(ev, now);
+      for (const auto& ev : sched_->TakeEvents()) HARCH_RETURN_IF_ERROR(OnSchedulerEvent(ev, now));
+      if (auto wake = sched_->NextWakeup(); wake && *wake > now && wakeups_.insert(*wake).second) {
+        Push({*wake, EventType::kWakeup, 0});
+      }
       Sample(now);
     }
     return Status::Ok();
@@ -108,7 +129,7 @@ class Simulation {
       while (true) {
         t += -std::log(1.0 - fault_rng_.UniformDouble()) / o_.node_failures_per_day;  // days
         if (t >= days) break;
-        const Time at = kEpoch + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(t * 86400.0));
+        const Time at = epoch_ + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(t * 86400.0));
         Event down{at, EventType::kFault, 0};
         down.node = NodeIdx(n);
         Push(down);
@@ -130,7 +151,7 @@ class Simulation {
     clock_.Set(now);
   }
 
-  void Handle(const Event& e) {
+  Status Handle(const Event& e) {
     switch (e.type) {
       case EventType::kArrival: {
         Track& t = tracks_[e.job];
@@ -138,21 +159,28 @@ class Simulation {
         if (!id.ok()) {
           t.rejected = true;
           t.reject_reason = id.status().message();
-          return;
+          return Status::Ok();
         }
         t.id = *id;
         by_id_[id->value] = e.job;
-        return;
+        return Status::Ok();
       }
       case EventType::kCompletion: {
         Track& t = tracks_[e.job];
-        if (e.attempt != t.attempt || t.completed) return;  // preempted or lost since
+        if (e.attempt != t.attempt || t.completed) return Status::Ok();  // preempted or lost since
         HARCH_CHECK(sched_->Finish(*t.id, true).ok());
         t.completed = e.at;
+        HARCH_RETURN_IF_ERROR(EndRun(t, workload_.jobs[e.job], e.at));
+        if (const auto& deadline = workload_.jobs[e.job].spec.deadline) {
+          ++carbon_totals_.jobs_with_deadline;
+          if (e.at > *deadline) ++carbon_totals_.deadline_misses;
+        }
         allocated_milli_ -= t.milli;
         t.milli = 0;
-        return;
+        return Status::Ok();
       }
+      case EventType::kWakeup:
+        return Status::Ok();
       case EventType::kFault: {
         if (e.down) {
           ++metrics_.node_failures;
@@ -160,20 +188,23 @@ class Simulation {
         } else {
           HARCH_CHECK(sched_->NodeUp(e.node).ok());
         }
-        return;
+        return Status::Ok();
       }
     }
+    return Status::Ok();
   }
 
-  void OnSchedulerEvent(const SchedEvent& ev, Time now) {
+  Status OnSchedulerEvent(const SchedEvent& ev, Time now) {
     auto it = by_id_.find(ev.job.value);
-    if (it == by_id_.end()) return;
+    if (it == by_id_.end()) return Status::Ok();
     Track& t = tracks_[it->second];
     if (ev.type == "Scheduled") {
       const Job* job = sched_->Find(ev.job);
       ++t.attempt;
       if (!t.first_start) t.first_start = now;
       t.milli = job->AllocatedMilli();
+      t.run_start = now;
+      t.placement = job->placement;
       allocated_milli_ += t.milli;
       metrics_.max_allocated_milli = std::max(metrics_.max_allocated_milli, allocated_milli_);
       CheckSovereignty(*job);
@@ -182,9 +213,43 @@ class Simulation {
       (ev.type == "Preempted" ? metrics_.preemptions : metrics_.jobs_lost) += 1;
       ++metrics_.jobs_requeued;
       ++t.attempt;  // its pending completion no longer applies
+      HARCH_RETURN_IF_ERROR(EndRun(t, workload_.jobs[it->second], now));
       allocated_milli_ -= t.milli;
       t.milli = 0;
     }
+    return Status::Ok();
+  }
+
+  // The attempt that ran since t.run_start ended at `end` (finished, preempted or lost): its
+  // energy, emissions and cost count, per hub and per tenant.
+  Status EndRun(Track& t, const SimJob& job, Time end) {
+    if (!carbon_ || !t.run_start) return Status::Ok();
+    const CarbonConfig& cfg = carbon_->config();
+    for (const auto& gp : t.placement) {
+      std::map<std::pair<HubIdx, ModelIdx>, double> gpus;  // whole-GPU equivalents
+      for (const auto& g : gp.grants) {
+        const Gpu& gpu = topo_.gpu(g.gpu);
+        gpus[{gpu.hub, gpu.model}] += g.mig_shape >= 0 ? 1.0 : g.milli.value / 1000.0;
+      }
+      for (const auto& [key, count] : gpus) {
+        const Hub& hub = topo_.hub(key.first);
+        const std::string& model = topo_.catalog().at(key.second).name;
+        auto power = cfg.power.count(model) ? std::optional<GpuPower>(cfg.power.at(model)) : DefaultGpuPower(model);
+        if (!power) return InvalidArgument("--carbon: no power figures for GPU model " + model + " (add it under spec.power)");
+        const HubRates rates{hub.pue, hub.energy_price_usd_per_kwh, cfg.gpu_hour_usd, cfg.spot_discount};
+        GpuRun run{*t.run_start, end, count, cfg.utilisation, job.spec.spot_tolerant};
+        auto f = Account(run, *power, cfg.embodied, rates, carbon_->Zone(hub.carbon_zone), cfg.default_intensity,
+                         hub.carbon_zone);
+        if (!f.ok()) return f.status().WithContext("hub " + hub.id);
+        if (f->intensity_defaulted) carbon_totals_.defaulted_zones.insert(hub.carbon_zone);
+        carbon_totals_.all += *f;
+        carbon_totals_.by_hub[hub.id] += *f;
+        carbon_totals_.by_tenant[job.spec.tenant] += *f;
+      }
+    }
+    t.run_start.reset();
+    t.placement.clear();
+    return Status::Ok();
   }
 
   void CheckSovereignty(const Job& job) {
@@ -203,7 +268,7 @@ class Simulation {
 
   void Sample(Time now) {
     last_fragmentation_ = Summarize(topo_).fragmentation;
-    metrics_.series.push_back({std::chrono::duration<double>(now - kEpoch).count(),
+    metrics_.series.push_back({std::chrono::duration<double>(now - epoch_).count(),
                                static_cast<double>(allocated_milli_) / 1000.0 / static_cast<double>(total_gpus_),
                                static_cast<int64_t>(sched_->pending_count()),
                                static_cast<int64_t>(sched_->running_count()),
@@ -211,12 +276,16 @@ class Simulation {
   }
 
   const SimOptions& o_;
+  const Time epoch_;
   Topology topo_;
   Workload workload_;
   Random rng_;
   Random fault_rng_;
   ManualClock clock_;
   ManualClock budget_;  // never moves: the batch step always tries all its orders
+  std::optional<CarbonSignal> carbon_;
+  CarbonTotals carbon_totals_;
+  std::set<Time> wakeups_;
   std::unique_ptr<Scheduler> sched_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t next_seq_ = 0;
@@ -241,12 +310,12 @@ SimOutput Simulation::Output(double wall_seconds) const {
     o.qos = job.qos;
     o.gpu_milli = job.spec.TotalGpuMilli();
     o.rejected = t.rejected;
-    const Time arrival = kEpoch + job.arrival;
+    const Time arrival = epoch_ + job.arrival;
     if (t.first_start) o.queue_delay_s = std::chrono::duration<double>(*t.first_start - arrival).count();
     if (t.completed) o.jct_s = std::chrono::duration<double>(*t.completed - arrival).count();
     outcomes.push_back(o);
   }
-  const double makespan = last_ ? std::chrono::duration<double>(*last_ - kEpoch).count() : 0.0;
+  const double makespan = last_ ? std::chrono::duration<double>(*last_ - epoch_).count() : 0.0;
   nlohmann::json summary = SummaryJson(outcomes, metrics_, makespan, total_gpus_);
   summary["policy"] = o_.policy;
   summary["seed"] = o_.seed;
@@ -280,6 +349,33 @@ SimOutput Simulation::Output(double wall_seconds) const {
     }
   }
   if (!stand_ins.empty()) summary["stand_in_notes"] = stand_ins;
+  if (carbon_) {
+    auto footprint = [](const Footprint& f) {
+      return nlohmann::json{{"energy_kwh", f.energy_kwh},
+                            {"emissions_kgco2e", f.total_kg()},
+                            {"operational_kgco2e", f.operational_kg},
+                            {"embodied_kgco2e", f.embodied_kg},
+                            {"mean_intensity_g_per_kwh", f.intensity_g_per_kwh},
+                            {"gpu_hours", f.gpu_hours},
+                            {"cost_usd", f.cost_usd}};
+    };
+    const Footprint& all = carbon_totals_.all;
+    summary["energy_kwh"] = all.energy_kwh;
+    summary["emissions_kgco2e"] = all.total_kg();
+    summary["cost_usd"] = all.cost_usd;
+    summary["deadline_misses"] = carbon_totals_.deadline_misses;
+    nlohmann::json carbon = footprint(all);
+    carbon["jobs_with_deadline"] = carbon_totals_.jobs_with_deadline;
+    carbon["sci_kgco2e_per_gpu_hour"] = all.sci_kg_per(all.gpu_hours);
+    for (const auto& [hub, f] : carbon_totals_.by_hub) carbon["by_hub"][hub] = footprint(f);
+    for (const auto& [tenant, f] : carbon_totals_.by_tenant) carbon["by_tenant"][tenant] = footprint(f);
+    carbon["zones_on_default_intensity"] = carbon_totals_.defaulted_zones;
+    carbon["config"] = {{"path", o_.carbon_path},
+                        {"forecast_error", carbon_->config().forecast_error},
+                        {"utilisation", carbon_->config().utilisation},
+                        {"start", FormatTime(epoch_)}};
+    summary["carbon"] = carbon;
+  }
   summary["timing"] = {{"wall_seconds", o_.timing ? wall_seconds : 0.0},
                        {"simulated_events", processed_},
                        {"events_per_second", o_.timing && wall_seconds > 0 ? static_cast<double>(processed_) / wall_seconds : 0.0}};
@@ -319,8 +415,21 @@ Result<SimOutput> RunSimulation(const SimOptions& o) {
     HARCH_ASSIGN_OR_RETURN(queues, LoadQueueConfigFile(o.queues_path));
   }
   HARCH_ASSIGN_OR_RETURN(Workload workload, LoadWorkload(o.workload, o.workload_options));
+  std::optional<CarbonSignal> carbon;
+  if (!o.carbon_path.empty()) {
+    HARCH_ASSIGN_OR_RETURN(CarbonSignal signal, CarbonSignal::Load(o.carbon_path));
+    const Time start = o.start.value_or(kEpoch);
+    for (const auto& hub : topo.hubs()) {
+      if (!signal.Intensity(hub.carbon_zone, start)) {
+        return InvalidArgument("--carbon: hub " + hub.id + "'s zone " + hub.carbon_zone + " has no intensity at " +
+                               FormatTime(start) + " (the start; see --start) and " + o.carbon_path +
+                               " declares no defaultIntensity");
+      }
+    }
+    carbon = std::move(signal);
+  }
   const auto t0 = SystemClock::Get().Now();
-  Simulation sim(o, std::move(topo), std::move(workload), queues);
+  Simulation sim(o, std::move(topo), std::move(workload), queues, std::move(carbon));
   sim.SetFleetHash(Fnv1a64Hex(fleet_text));
   HARCH_RETURN_IF_ERROR(sim.Run());
   const double wall = std::chrono::duration<double>(SystemClock::Get().Now() - t0).count();

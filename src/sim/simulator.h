@@ -8,6 +8,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ struct SimOptions {
   double node_failures_per_day = 0;
   Duration repair_time = std::chrono::hours(4);
   std::vector<ScriptedFault> faults;
+  // Carbon (docs/carbon.md): a `kind: Carbon` config. With it the carbon-aware plugins see the
+  // zones' intensity, and every run is accounted: energy, emissions, cost, deadline misses.
+  std::string carbon_path;
+  // When simulated time starts (arrivals are relative to it): the carbon series must cover it.
+  std::optional<Time> start;
 };
 
 struct SimOutput {

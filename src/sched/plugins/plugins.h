@@ -18,12 +18,19 @@ std::unique_ptr<QueueSortPlugin> MakeFifoSort();
 std::unique_ptr<FilterPlugin> MakeResourcesFilter();    // "resources": the group's GPU needs
 std::unique_ptr<FilterPlugin> MakeSovereigntyFilter();  // "sovereignty": data jurisdiction
 std::unique_ptr<FilterPlugin> MakeAffinityFilter();     // "affinity": required (anti-)affinity
+std::unique_ptr<FilterPlugin> MakeCarbonFilter();       // "carbon": flexible work waits for clean hours
 
 // Score.
 std::unique_ptr<ScorePlugin> MakeTopologyScore();       // "topology": narrow span, few domains
 std::unique_ptr<ScorePlugin> MakeFragmentationScore();  // "fragmentation": strand no GPUs
 std::unique_ptr<ScorePlugin> MakeHeterogeneityScore();  // "heterogeneity": fastest model
 std::unique_ptr<ScorePlugin> MakeAffinityScore();       // "affinity": preferred terms
+std::unique_ptr<ScorePlugin> MakeCarbonScore();         // "carbon": cleaner hubs now
+
+// When a job the carbon filter may delay must start at the latest: it gives its expected
+// duration and a flexibility window or deadline, and is not latency-sensitive (inference,
+// interactive or latency: high work is never delayed). nullopt for every other job.
+std::optional<Time> CarbonLatestStart(const Job& job);
 
 // Permit.
 std::unique_ptr<PermitPlugin> MakeQuotaPermit();        // "quota": tenant quotas

@@ -1,0 +1,51 @@
+// The carbon configuration (`kind: Carbon`, docs/carbon.md): where each carbon zone's intensity
+// comes from, what a zone without data means, the forecast's error, and the accounting figures
+// (embodied emissions, GPU power overrides, GPU-hour rates). The fleet spec maps hubs to zones.
+// Thread-safety: values.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/yaml_reader.h"
+#include "carbon/accounting.h"
+#include "carbon/intensity.h"
+
+namespace harch {
+
+struct ZoneSource {
+  std::string zone;
+  // electricitymaps-csv, time-series-csv, electricitymaps-json, watttime-json
+  std::string format;
+  std::vector<std::string> files;  // relative to the config file's folder, joined in order
+  bool stand_in = false;           // a real series of another place, standing in
+  std::string note;                // e.g. what it stands in for
+  SourceRef ref;
+};
+
+struct CarbonConfig {
+  std::string name;
+  std::string base_dir;  // the config file's folder
+  std::vector<ZoneSource> zones;
+  // A zone without data (or a time outside its series): an error, unless a default is declared.
+  std::optional<double> default_intensity;
+  double forecast_error = 0.05;
+  Duration forecast_horizon = std::chrono::hours(72);
+  Duration shift_step = std::chrono::minutes(30);
+  Embodied embodied;
+  std::map<std::string, GpuPower> power;  // overrides by GPU model
+  double gpu_hour_usd = 0;
+  double spot_discount = 0;
+  double utilisation = 0.8;  // assumed when nothing is measured
+};
+
+Result<CarbonConfig> ParseCarbonConfig(std::string_view yaml, const std::string& file);
+Result<CarbonConfig> LoadCarbonConfigFile(const std::string& path);
+
+// Reads every zone's files. Errors name the file and line.
+Result<std::map<std::string, IntensitySeries>> LoadZones(const CarbonConfig& config);
+
+}  // namespace harch

@@ -1,0 +1,46 @@
+#include "carbon/signal.h"
+
+#include "carbon/shifting.h"
+
+namespace harch {
+
+Result<CarbonSignal> CarbonSignal::Load(const std::string& config_path) {
+  HARCH_ASSIGN_OR_RETURN(CarbonConfig config, LoadCarbonConfigFile(config_path));
+  HARCH_ASSIGN_OR_RETURN(auto zones, LoadZones(config));
+  return CarbonSignal(std::move(config), std::move(zones));
+}
+
+const IntensitySeries* CarbonSignal::Zone(std::string_view zone) const {
+  auto it = zones_.find(std::string(zone));
+  return it == zones_.end() ? nullptr : &it->second;
+}
+
+std::optional<double> CarbonSignal::Intensity(std::string_view zone, Time t) const {
+  if (const IntensitySeries* s = Zone(zone)) {
+    if (auto v = s->At(t)) return v;
+  }
+  return config_.default_intensity;
+}
+
+std::optional<CarbonSignal::Plan> CarbonSignal::BestStart(std::string_view zone, uint64_t job,
+                                                          Time earliest, Time latest_start,
+                                                          Duration duration) const {
+  const auto key = std::make_tuple(std::string(zone), job, earliest, latest_start, duration);
+  auto it = plans_.find(key);
+  if (it != plans_.end()) return it->second;
+  std::optional<Plan> plan;
+  if (const IntensitySeries* truth = Zone(zone)) {
+    const Duration horizon = std::min(config_.forecast_horizon, latest_start + duration - earliest);
+    const IntensitySeries forecast =
+        Forecast(*truth, earliest, horizon, config_.forecast_error, job * 0x9e3779b97f4a7c15ULL ^ std::hash<std::string_view>{}(zone));
+    // Only starts whose whole run the forecast covers are candidates.
+    const Time last = std::min(latest_start, earliest + horizon - duration);
+    if (auto start = harch::BestStart(forecast, earliest, last, duration, config_.shift_step)) {
+      plan = Plan{*start, *forecast.Mean(*start, *start + duration)};
+    }
+  }
+  plans_.emplace(key, plan);
+  return plan;
+}
+
+}  // namespace harch

@@ -1,0 +1,48 @@
+// The carbon signal the scheduler reads: each zone's intensity now, and for a flexible job the
+// cleanest start its forecast offers. Built from a CarbonConfig and its zones' series.
+//
+// A job's shifting plan is decided on the forecast known when it was submitted (seeded by the job,
+// so the same job gets the same forecast every cycle) and cached: the decision does not chase
+// the noise of a fresh forecast each cycle. Thread-safety: not thread-safe (the plan cache); one
+// owner, like the Scheduler that reads it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "carbon/config.h"
+#include "carbon/intensity.h"
+
+namespace harch {
+
+class CarbonSignal {
+ public:
+  CarbonSignal(CarbonConfig config, std::map<std::string, IntensitySeries> zones)
+      : config_(std::move(config)), zones_(std::move(zones)) {}
+  static Result<CarbonSignal> Load(const std::string& config_path);
+
+  const CarbonConfig& config() const { return config_; }
+  const IntensitySeries* Zone(std::string_view zone) const;
+  // The intensity in force in `zone` at `t`: the series, else the declared default, else none.
+  std::optional<double> Intensity(std::string_view zone, Time t) const;
+
+  struct Plan {
+    Time start;
+    double forecast_mean = 0;  // over the run, by the forecast
+  };
+  // The start in [earliest, latest_start] with the cleanest forecast run of `duration` in `zone`,
+  // on a forecast issued at `earliest` (with the configured error, seeded by `job`). nullopt
+  // when the zone has no series covering the window.
+  std::optional<Plan> BestStart(std::string_view zone, uint64_t job, Time earliest, Time latest_start,
+                                Duration duration) const;
+
+ private:
+  CarbonConfig config_;
+  std::map<std::string, IntensitySeries> zones_;
+  mutable std::map<std::tuple<std::string, uint64_t, Time, Time, Duration>, std::optional<Plan>> plans_;
+};
+
+}  // namespace harch
