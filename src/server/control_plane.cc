@@ -45,10 +45,17 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(ControlPlaneOptions opt
     HARCH_ASSIGN_OR_RETURN(queues, LoadQueueConfigFile(options.queues_path));
   }
   HARCH_ASSIGN_OR_RETURN(Profile profile, PluginRegistry::Default().MakeProfile(options.profile));
+  std::unique_ptr<CarbonSignal> carbon;
+  if (!options.carbon_path.empty()) {
+    HARCH_ASSIGN_OR_RETURN(CarbonSignal signal, CarbonSignal::Load(options.carbon_path));
+    carbon = std::make_unique<CarbonSignal>(std::move(signal));
+  }
   HARCH_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options.data_dir));
   std::unique_ptr<ControlPlane> cp(new ControlPlane(std::move(options), std::move(topo), std::move(store)));
+  cp->carbon_ = std::move(carbon);
   cp->sched_ = std::make_unique<Scheduler>(&cp->topo_, std::move(profile), queues, SchedulerConfig{},
                                            &cp->clock_, &cp->rng_, &cp->clock_);
+  if (cp->carbon_) cp->sched_->SetCarbon(cp->carbon_.get());
   HARCH_RETURN_IF_ERROR(cp->Recover());
   cp->loop_ = std::thread([p = cp.get()] { p->Loop(); });
   return cp;

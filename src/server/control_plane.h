@@ -27,6 +27,7 @@
 #include "resource/topology.h"
 #include "sched/scheduler.h"
 #include "server/records.h"
+#include "carbon/signal.h"
 #include "store/store.h"
 
 namespace harch {
@@ -36,6 +37,7 @@ struct ControlPlaneOptions {
   std::string fleet_path;   // the fleet spec: hubs, racks and the nodes agents may register as
   std::string queues_path;  // optional tenant/queue config
   std::string profile = "harch";
+  std::string carbon_path;  // optional carbon config (kind: Carbon): harch-carbon, footprints
   Duration heartbeat_interval = std::chrono::seconds(1);
   Duration node_timeout = std::chrono::seconds(10);  // no heartbeat for this long: node down
   Duration grace = std::chrono::seconds(10);         // SIGTERM -> SIGKILL for stopped tasks
@@ -78,6 +80,9 @@ class ControlPlane {
   // placement (for benchmarks).
   std::vector<Duration> TakePlacementLatencies();
   const Topology& topology_for_tests() const { return topo_; }
+  // The carbon signal of --carbon, or null. Its zones and intensities are read-only after Open
+  // (safe from any thread); only the scheduler loop asks it for plans.
+  const CarbonSignal* carbon() const { return carbon_.get(); }
 
  private:
   struct Entry {
@@ -118,6 +123,7 @@ class ControlPlane {
   Result<NodeIdx> FindNode(const std::string& name) const;
 
   const ControlPlaneOptions options_;
+  std::unique_ptr<CarbonSignal> carbon_;
   const Clock& clock_;
   std::unique_ptr<Store> store_;
 
