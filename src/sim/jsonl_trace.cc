@@ -29,7 +29,7 @@ constexpr Bytes kMaxGpuMemory = TiB(4);
 constexpr int kMaxNesting = 16;
 
 constexpr std::string_view kFields[] = {
-    "id", "arrival_s", "duration_s", "expected_s", "tenant", "kind", "priority", "latency",
+    "id", "arrival_s", "duration_s", "expected_s", "deadline_s", "tenant", "kind", "priority", "latency",
     "preemptible", "replicas", "gpus_per_replica", "gpu_share", "mig", "models", "min_memory",
     "nvlink", "exclusive", "jurisdiction", "cpu", "memory", "qos"};
 
@@ -237,7 +237,13 @@ std::optional<std::string> ParseLine(std::string_view line, const std::string& f
       SecondsToDuration(expected).count() <= 0) {
     f.Fail("expected_s", "must be longer than zero (at least 1e-6)");
   }
+  double deadline = 0;
+  const bool has_deadline = f.Has("deadline_s") && f.Number("deadline_s", 0, kMaxDurationSeconds, &deadline);
+  if (has_deadline && SecondsToDuration(deadline).count() <= 0) {
+    f.Fail("deadline_s", "must be longer than zero (seconds after arrival_s)");
+  }
   if (f.error()) return f.error()->text;
+  if (has_deadline) job->deadline_after = SecondsToDuration(deadline);
   job->arrival = SecondsToDuration(arrival);
   job->service = SecondsToDuration(duration);
   spec.name = job->id;

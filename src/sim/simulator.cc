@@ -66,9 +66,9 @@ struct CarbonTotals {
 
 class Simulation {
  public:
-  Simulation(const SimOptions& o, Topology topo, Workload workload, QueueConfig queues,
+  Simulation(const SimOptions& o, Time start, Topology topo, Workload workload, QueueConfig queues,
              std::optional<CarbonSignal> carbon)
-      : o_(o), epoch_(o.start.value_or(kEpoch)), topo_(std::move(topo)), workload_(std::move(workload)),
+      : o_(o), epoch_(start), topo_(std::move(topo)), workload_(std::move(workload)),
         rng_(o.seed), fault_rng_(o.seed ^ 0x5eedfa17ULL), clock_(epoch_), carbon_(std::move(carbon)) {
     tracks_.resize(workload_.jobs.size());
     sched_ = std::make_unique<Scheduler>(&topo_, PluginRegistry::Default().MakeProfile(o.policy).value(),
@@ -155,7 +155,10 @@ class Simulation {
     switch (e.type) {
       case EventType::kArrival: {
         Track& t = tracks_[e.job];
-        auto id = sched_->Submit(workload_.jobs[e.job].spec);
+        const SimJob& job = workload_.jobs[e.job];
+        JobSpec spec = job.spec;
+        if (job.deadline_after) spec.deadline = e.at + *job.deadline_after;
+        auto id = sched_->Submit(std::move(spec));
         if (!id.ok()) {
           t.rejected = true;
           t.reject_reason = id.status().message();
@@ -171,9 +174,9 @@ class Simulation {
         HARCH_CHECK(sched_->Finish(*t.id, true).ok());
         t.completed = e.at;
         HARCH_RETURN_IF_ERROR(EndRun(t, workload_.jobs[e.job], e.at));
-        if (const auto& deadline = workload_.jobs[e.job].spec.deadline) {
+        if (const auto& after = workload_.jobs[e.job].deadline_after) {
           ++carbon_totals_.jobs_with_deadline;
-          if (e.at > *deadline) ++carbon_totals_.deadline_misses;
+          if (e.at > epoch_ + workload_.jobs[e.job].arrival + *after) ++carbon_totals_.deadline_misses;
         }
         allocated_milli_ -= t.milli;
         t.milli = 0;
@@ -416,9 +419,17 @@ Result<SimOutput> RunSimulation(const SimOptions& o) {
   }
   HARCH_ASSIGN_OR_RETURN(Workload workload, LoadWorkload(o.workload, o.workload_options));
   std::optional<CarbonSignal> carbon;
+  Time start = o.start.value_or(Time{});
   if (!o.carbon_path.empty()) {
     HARCH_ASSIGN_OR_RETURN(CarbonSignal signal, CarbonSignal::Load(o.carbon_path));
-    const Time start = o.start.value_or(kEpoch);
+    if (!o.start) {
+      // The first instant every hub's zone has data for.
+      for (const auto& hub : topo.hubs()) {
+        if (const IntensitySeries* s = signal.Zone(hub.carbon_zone); s && !s->points().empty()) {
+          start = std::max(start, s->start());
+        }
+      }
+    }
     for (const auto& hub : topo.hubs()) {
       if (!signal.Intensity(hub.carbon_zone, start)) {
         return InvalidArgument("--carbon: hub " + hub.id + "'s zone " + hub.carbon_zone + " has no intensity at " +
@@ -429,7 +440,8 @@ Result<SimOutput> RunSimulation(const SimOptions& o) {
     carbon = std::move(signal);
   }
   const auto t0 = SystemClock::Get().Now();
-  Simulation sim(o, std::move(topo), std::move(workload), queues, std::move(carbon));
+  if (start == Time{}) start = kEpoch;
+  Simulation sim(o, start, std::move(topo), std::move(workload), queues, std::move(carbon));
   sim.SetFleetHash(Fnv1a64Hex(fleet_text));
   HARCH_RETURN_IF_ERROR(sim.Run());
   const double wall = std::chrono::duration<double>(SystemClock::Get().Now() - t0).count();

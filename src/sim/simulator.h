@@ -42,6 +42,7 @@ struct SimOptions {
   // zones' intensity, and every run is accounted: energy, emissions, cost, deadline misses.
   std::string carbon_path;
   // When simulated time starts (arrivals are relative to it): the carbon series must cover it.
+  // Unset: 2023-01-01, or with a carbon config the first instant every hub's zone has data for.
   std::optional<Time> start;
 };
 

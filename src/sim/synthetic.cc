@@ -87,6 +87,10 @@ struct Config {
   Bytes memory_per_gpu = GiB(64);
   double gang_nvlink_required = 0;
   bool oracle_estimates = true;
+  // Deadlines: this share of the jobs that are not latency-sensitive must end within their
+  // service time plus `deadline_slack_s` of arriving (flexible work for carbon shifting).
+  double deadline_share = 0;
+  double deadline_slack_s = 0;
   std::vector<SizeChoice> sizes;
   std::vector<DurationChoice> durations;
   std::vector<TenantChoice> tenants{{"default", 1}};
@@ -383,6 +387,12 @@ void ReadSpec(YamlContext& ctx, const YAML::Node& n, Config* c) {
     gm.OptionalDouble("nvlinkRequiredShare", &c->gang_nvlink_required, 0, 1);
     gm.Done();
   }
+  if (auto d = m.Get("deadlines")) {
+    MapReader dm(ctx, *d, m.PathOf("deadlines"));
+    dm.RequiredDouble("share", &c->deadline_share, 0, 1);
+    RequiredSeconds(ctx, dm, "slack", kMaxDurationSeconds, &c->deadline_slack_s);
+    dm.Done();
+  }
   if (auto x = m.Get("expectedDuration")) {
     std::string text;
     if (ctx.ReadString(*x, m.PathOf("expectedDuration"), &text)) {
@@ -498,7 +508,7 @@ Status ReadSynthetic(const std::string& path, std::string_view text,
     n = options.max_jobs;
   }
   enum : uint64_t { kArrivals = 1, kSizes, kDurations, kTenants, kJurisdictions, kPriorities,
-                    kKinds, kNvlink };
+                    kKinds, kNvlink, kDeadlines };
   Random arrivals = Stream(options.seed, kArrivals);
   Random sizes = Stream(options.seed, kSizes);
   Random durations = Stream(options.seed, kDurations);
@@ -507,6 +517,7 @@ Status ReadSynthetic(const std::string& path, std::string_view text,
   Random priorities = Stream(options.seed, kPriorities);
   Random kinds = Stream(options.seed, kKinds);
   Random nvlink = Stream(options.seed, kNvlink);
+  Random deadlines = Stream(options.seed, kDeadlines);
 
   out->jobs.reserve(static_cast<size_t>(n));
   double t = 0;
@@ -526,6 +537,7 @@ Status ReadSynthetic(const std::string& path, std::string_view text,
     const PriorityChoice& prio = Pick(priorities, c.priorities);
     const KindChoice& kind = Pick(kinds, size.kinds.empty() ? c.kinds : size.kinds);
     const bool nvlink_required = nvlink.Bernoulli(c.gang_nvlink_required);
+    const bool has_deadline = deadlines.Bernoulli(c.deadline_share);
 
     SimJob& job = out->jobs.emplace_back();
     job.id = JobId(c.name, i);
@@ -542,6 +554,9 @@ Status ReadSynthetic(const std::string& path, std::string_view text,
     spec.priority = prio.cls.value;
     spec.preemptible = prio.preemptible;
     if (c.oracle_estimates) spec.expected_duration = job.service;
+    if (has_deadline && kind.latency != LatencySensitivity::kHigh) {
+      job.deadline_after = job.service + SecondsToDuration(c.deadline_slack_s);
+    }
     if (!where.countries.empty()) {
       DataObject& data = spec.data.emplace_back();
       data.name = "data";
@@ -577,6 +592,12 @@ Status ReadSynthetic(const std::string& path, std::string_view text,
   out->notes["expected-duration"] =
       c.oracle_estimates ? "set to the service time: an oracle estimate no real scheduler has"
                          : "not set";
+  if (c.deadline_share > 0) {
+    out->notes["deadlines"] = "a share of " + std::to_string(c.deadline_share) +
+                              " of the jobs that are not latency-sensitive must end within their "
+                              "service time + " + std::to_string(static_cast<int64_t>(c.deadline_slack_s)) +
+                              " s of arriving";
+  }
   return Status::Ok();
 }
 

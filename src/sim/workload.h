@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct SimJob {
   Duration service{0};       // run time once started (restarts from zero after preemption)
   JobSpec spec;              // what the scheduler sees (spec.expected_duration may be set)
   std::string qos;           // class for reporting: the trace's QoS or the priority class
+  // Its deadline, counted from its arrival (the simulator sets spec.deadline when it arrives).
+  std::optional<Duration> deadline_after;
 };
 
 struct WorkloadOptions {
