@@ -24,6 +24,7 @@ struct ServerFlags {
   std::string token;
   std::string profile = "harch";
   std::string queues;
+  std::string carbon;
   double heartbeat_s = 1;
   double node_timeout_s = 10;
   double grace_s = 10;
@@ -47,6 +48,10 @@ void AddServerFlags(CLI::App* cmd, ServerFlags* f, bool dev) {
   cmd->add_option("--profile", f->profile, "Scheduling profile: harch, fifo, backfill, binpack, fair")
       ->capture_default_str();
   cmd->add_option("--queues", f->queues, "Tenant and quota config (YAML)")->check(CLI::ExistingFile);
+  cmd->add_option("--carbon", f->carbon,
+                  "Carbon config (kind: Carbon): the harch-carbon profile and the Carbon Aware SDK "
+                  "endpoints (/emissions/...)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--heartbeat", f->heartbeat_s, "Agent heartbeat interval, seconds")->capture_default_str()
       ->check(CLI::Range(0.05, 60.0));
   cmd->add_option("--node-timeout", f->node_timeout_s, "Seconds without heartbeat before a node is down")
@@ -62,6 +67,7 @@ ServerOptions ToOptions(const ServerFlags& f, bool dev) {
   o.control.fleet_path = f.fleet.empty() ? kReferenceFleet : f.fleet;
   o.control.data_dir = f.data_dir.empty() ? (dev ? ".harch/dev" : ".harch/server") : f.data_dir;
   o.control.queues_path = f.queues;
+  o.control.carbon_path = f.carbon;
   o.control.profile = f.profile;
   o.control.heartbeat_interval = Secs(f.heartbeat_s);
   o.control.node_timeout = Secs(f.node_timeout_s);
@@ -104,6 +110,10 @@ void PrintEndpoints(Server& s, const ServerOptions& o) {
             << "  Dashboard     http://" << s.http_address() << "/\n"
             << "  Data          " << o.control.data_dir << "\n"
             << "  Writes        " << (o.token.empty() ? "open (loopback only)" : "need the token") << "\n";
+  if (!o.control.carbon_path.empty()) {
+    std::cout << "  Carbon Aware  http://" << s.http_address() << "/emissions/bylocations?location=ZONE_OR_HUB"
+              << "    (Carbon Aware SDK WebAPI; " << o.control.carbon_path << ")\n";
+  }
 }
 
 int RunServer(const ServerFlags& f) {

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <iomanip>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "base/files.h"
@@ -130,6 +132,30 @@ struct IdOptions {
   int attempt = 0;
 };
 
+std::string Fixed(double v, int digits) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << v;
+  return out.str();
+}
+
+// Energy, emissions and cost so far (every attempt), or why they are not known.
+void PrintFootprint(const v1::Footprint& f) {
+  if (!f.known()) {
+    if (!f.note().empty()) std::cout << "Footprint:  unknown: " << f.note() << "\n";
+    return;
+  }
+  std::cout << "Energy:     " << Fixed(f.energy_kwh(), 2) << " kWh over " << Fixed(f.gpu_hours(), 2) << " GPU-hours\n"
+            << "Emissions:  " << Fixed(f.emissions_kgco2e(), 3) << " kgCO2e (operational " << Fixed(f.operational_kgco2e(), 3)
+            << " at " << Fixed(f.mean_intensity_g_per_kwh(), 0) << " g/kWh, embodied " << Fixed(f.embodied_kgco2e(), 3) << ")";
+  if (f.stand_in_zones_size() > 0) {
+    std::cout << "; stand-in zone";
+    for (const auto& z : f.stand_in_zones()) std::cout << " " << z;
+  }
+  std::cout << "\n"
+            << "Cost:       $" << Fixed(f.cost_usd(), 2) << "\n";
+  if (!f.note().empty()) std::cout << "            " << f.note() << "\n";
+}
+
 int JobStatus(const IdOptions& o) {
   Remote r(o.remote);
   v1::JobRef ref;
@@ -153,6 +179,7 @@ int JobStatus(const IdOptions& o) {
             << "Started:    " << TimeText(job.started()) << "\n"
             << "Finished:   " << TimeText(job.finished()) << "\n";
   if (job.state() == "failed") std::cout << "Exit code:  " << job.exit_code() << "\n";
+  PrintFootprint(job.footprint());
   if (job.tasks_size() > 0) {
     std::cout << "\n";
     Table t({"RANK", "NODE", "GPUS", "STATE", "EXIT"});

@@ -7,6 +7,7 @@
 
 #include "base/files.h"
 #include "sched/framework.h"
+#include "server/footprint.h"
 
 namespace harch {
 
@@ -259,7 +260,13 @@ void ControlPlane::AssignTasks(Entry& e) {
   }
 }
 
+void ControlPlane::JobToProto(const Entry& e, v1::Job* out) const {
+  ToProto(e.rec, &e.spec, out);
+  *out->mutable_footprint() = JobFootprint(e.rec, e.spec, topo_, carbon_.get(), clock_.Now());
+}
+
 void ControlPlane::Release(Entry& e) {
+  CloseRuns(e.rec, clock_.Now());
   (void)sched_->Forget(JobId{e.rec.id});
   e.rec.placement.clear();
   active_.erase(e.rec.id);
@@ -349,7 +356,7 @@ Result<v1::Job> ControlPlane::Submit(const v1::SubmitJobRequest& req) {
       auto seen = by_request_.find(req.request_id());
       if (seen != by_request_.end()) {
         const Entry& e = jobs_.at(seen->second);
-        ToProto(e.rec, &e.spec, &out);
+        JobToProto(e, &out);
         ticket = e.rec.assign_ticket;
       }
     }
@@ -373,7 +380,7 @@ Result<v1::Job> ControlPlane::Submit(const v1::SubmitJobRequest& req) {
       Event(e, now, "Submitted", "queued for tenant " + e.rec.tenant, &batch);
       Touch(e, now, &batch);
       ticket = Enqueue(std::move(batch));
-      ToProto(e.rec, &e.spec, &out);
+      JobToProto(e, &out);
       dirty_ = true;
       wake_.notify_one();
     }
@@ -410,7 +417,7 @@ Result<v1::Job> ControlPlane::WaitJob(uint64_t id, uint64_t* version, Duration t
   }
   const uint64_t ticket = it->second.rec.assign_ticket;
   v1::Job out;
-  ToProto(it->second.rec, &it->second.spec, &out);
+  JobToProto(it->second, &out);
   *version = it->second.rec.version;
   lk.unlock();
   // Never show a state that is not durable yet.
@@ -432,7 +439,7 @@ Result<v1::ListJobsResponse> ControlPlane::ListJobs(const v1::ListJobsRequest& r
         e.rec.tenant.rfind(req.tenant() + "/", 0) != 0) {
       continue;
     }
-    ToProto(e.rec, &e.spec, out.add_jobs());
+    JobToProto(e, out.add_jobs());
     if (req.limit() && static_cast<uint32_t>(out.jobs_size()) >= req.limit()) break;
   }
   return out;
@@ -466,7 +473,7 @@ Result<v1::Job> ControlPlane::CancelJob(const v1::JobRef& req) {
           &batch);
     Touch(e, now, &batch);
     ticket = Enqueue(std::move(batch));
-    ToProto(e.rec, &e.spec, &out);
+    JobToProto(e, &out);
     dirty_ = true;
     wake_.notify_one();
   }

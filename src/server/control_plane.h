@@ -26,8 +26,8 @@
 #include "harch/v1/harch.pb.h"
 #include "resource/topology.h"
 #include "sched/scheduler.h"
-#include "server/records.h"
 #include "carbon/signal.h"
+#include "server/records.h"
 #include "store/store.h"
 
 namespace harch {
@@ -112,6 +112,7 @@ class ControlPlane {
   void EndAttempt(Entry& e, Time now, int exit_code, const std::string& why, bool lost,
                   WriteBatch* batch);
   void Succeed(Entry& e, Time now, WriteBatch* batch);
+  void JobToProto(const Entry& e, v1::Job* out) const;  // with its footprint
   void Release(Entry& e);  // forgets the placement (REQUIRES: the scheduler let it go)
   void Touch(Entry& e, Time now, WriteBatch* batch);
   void Event(const Entry& e, Time now, const std::string& type, const std::string& message,

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "server/api_errors.h"
+#include "server/carbon_aware.h"
 
 namespace harch {
 
@@ -200,6 +201,35 @@ void HttpService::Routes() {
   }));
   http_->Get("/v1/queues", handle(false, [cp](Req) -> Result<v1::ListQueuesResponse> {
     return cp->ListQueues(v1::ListQueuesRequest{});
+  }));
+
+  // The Carbon Aware SDK's WebAPI (server/carbon_aware.h): reads only, answered from --carbon.
+  // Hubs never change after Open, so their zones are copied once.
+  auto hubs = std::make_shared<std::vector<CarbonAwareHub>>();
+  for (const Hub& h : cp->topology_for_tests().hubs()) {
+    hubs->push_back({h.id, h.carbon_zone, h.carbon_zone_stand_in});
+  }
+  auto carbon_aware = [cp, hubs](auto&& fn) {
+    return [cp, hubs, fn](Req req, Res res) {
+      CarbonAwareContext ctx{cp->carbon(), *hubs, SystemClock::Get().Now()};
+      const CarbonAwareReply reply = fn(ctx, req.params);
+      res.status = reply.status;
+      if (reply.status == 204) return;
+      res.set_content(reply.body.dump() + "\n",
+                      reply.status >= 400 ? "application/problem+json" : "application/json");
+    };
+  };
+  http_->Get("/emissions/bylocation", carbon_aware([](const CarbonAwareContext& ctx, const httplib::Params& p) {
+    return EmissionsByLocations(ctx, p, /*single=*/true);
+  }));
+  http_->Get("/emissions/bylocations", carbon_aware([](const CarbonAwareContext& ctx, const httplib::Params& p) {
+    return EmissionsByLocations(ctx, p, /*single=*/false);
+  }));
+  http_->Get("/emissions/bylocations/best", carbon_aware([](const CarbonAwareContext& ctx, const httplib::Params& p) {
+    return BestEmissionsByLocations(ctx, p);
+  }));
+  http_->Get("/emissions/forecasts/current", carbon_aware([](const CarbonAwareContext& ctx, const httplib::Params& p) {
+    return CurrentForecast(ctx, p);
   }));
 }
 

@@ -193,6 +193,7 @@ Result<v1::HeartbeatResponse> ControlPlane::Heartbeat(const v1::HeartbeatRequest
       if (e.rec.phase == Phase::kScheduled) {
         e.rec.phase = Phase::kStarting;
         e.rec.started = now;
+        OpenRuns(e.rec, topo_, now);
         e.rec.reason = "tasks starting";
         Event(e, now, "Started", "first task started on node " + req.name(), &batch);
       }

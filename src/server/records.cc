@@ -1,6 +1,8 @@
 #include "server/records.h"
 
+#include <algorithm>
 #include <charconv>
+#include <map>
 
 namespace harch {
 
@@ -61,6 +63,11 @@ nlohmann::json RecordToJson(const JobRecord& r, const Topology& topo) {
     tasks.push_back({{"rank", t.rank}, {"group", t.group}, {"node", t.node}, {"gpus", t.gpus},
                      {"phase", TaskPhaseName(t.phase)}, {"exit_code", t.exit_code}});
   }
+  nlohmann::json runs = nlohmann::json::array();
+  for (const auto& run : r.runs) {
+    runs.push_back({{"hub", run.hub}, {"model", run.model}, {"gpus", run.gpus},
+                    {"start", Micros(run.start)}, {"end", OptTime(run.end)}});
+  }
   nlohmann::json placement = nlohmann::json::array();
   for (const auto& gp : r.placement) {
     nlohmann::json grants = nlohmann::json::array();
@@ -92,7 +99,8 @@ nlohmann::json RecordToJson(const JobRecord& r, const Topology& topo) {
           {"not_before", OptTime(r.not_before)},
           {"master_port", r.master_port},
           {"tasks", tasks},
-          {"placement", placement}};
+          {"placement", placement},
+          {"runs", runs}};
 }
 
 Result<JobRecord> RecordFromJson(const std::string& doc, const Topology& topo) {
@@ -150,9 +158,34 @@ Result<JobRecord> RecordFromJson(const std::string& doc, const Topology& topo) {
       }
       r.placement.push_back(std::move(gp));
     }
+    if (j.contains("runs")) {  // documents written before accounting have none
+      for (const auto& run : j.at("runs")) {
+        r.runs.push_back(GpuRunRecord{run.at("hub").get<std::string>(), run.at("model").get<std::string>(),
+                                      run.at("gpus").get<double>(), FromMicros(run.at("start").get<int64_t>()),
+                                      ReadOptTime(run, "end")});
+      }
+    }
     return r;
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("job document: ") + e.what());
+  }
+}
+
+void OpenRuns(JobRecord& r, const Topology& topo, Time now) {
+  CloseRuns(r, now);
+  std::map<std::pair<std::string, std::string>, double> gpus;
+  for (const auto& gp : r.placement) {
+    for (const auto& g : gp.grants) {
+      const Gpu& gpu = topo.gpu(g.gpu);
+      gpus[{topo.hub(gpu.hub).id, topo.model_of(g.gpu).name}] += g.mig_shape >= 0 ? 1.0 : g.milli.value / 1000.0;
+    }
+  }
+  for (const auto& [key, count] : gpus) r.runs.push_back(GpuRunRecord{key.first, key.second, count, now, std::nullopt});
+}
+
+void CloseRuns(JobRecord& r, Time now) {
+  for (auto& run : r.runs) {
+    if (!run.end) run.end = std::max(now, run.start);
   }
 }
 

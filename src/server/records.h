@@ -44,6 +44,16 @@ struct TaskRecord {
   int pid = 0;
 };
 
+// A stretch of time the job's tasks ran on some GPUs of one model in one hub: what its energy,
+// emissions and cost are counted from (carbon/accounting.h).
+struct GpuRunRecord {
+  std::string hub;
+  std::string model;
+  double gpus = 0;  // whole-GPU equivalents (a 250m share is 0.25, a MIG slice counts 1)
+  Time start{};
+  std::optional<Time> end;  // open while it runs
+};
+
 struct JobRecord {
   uint64_t id = 0;
   std::string request_id;
@@ -63,6 +73,7 @@ struct JobRecord {
   std::optional<Time> not_before;  // backoff before the next attempt
   std::vector<TaskRecord> tasks;
   std::vector<GroupPlacement> placement;  // while it holds GPUs
+  std::vector<GpuRunRecord> runs;         // every attempt's, for accounting
   int master_port = 0;
 
   // Not stored: the store ticket that made the current tasks durable, and a change counter
@@ -81,6 +92,10 @@ struct TaskKey {
   int attempt = 0;
   int rank = 0;
 };
+// Opens a run per (hub, model) of the current placement at `now`; closes the open ones.
+void OpenRuns(JobRecord& r, const Topology& topo, Time now);
+void CloseRuns(JobRecord& r, Time now);
+
 std::optional<TaskKey> ParseTaskId(std::string_view id);
 
 // Placement refers to GPUs and nodes by their ids, so a document survives topology rebuilds.

@@ -19,7 +19,7 @@ std::optional<Time> CarbonLatestStart(const Job& job) {
     return std::nullopt;
   }
   std::optional<Time> latest;
-  if (s.flexibility_window && *s.flexibility_window > Duration{0}) latest = job.submitted + *s.flexibility_window;
+  if (s.flexibility_window) latest = job.submitted + *s.flexibility_window;  // 0: may not move
   if (s.deadline) {
     const Time by = *s.deadline - *s.expected_duration;
     latest = latest ? std::min(*latest, by) : by;
