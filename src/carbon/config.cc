@@ -62,6 +62,14 @@ Result<CarbonConfig> ParseCarbonConfig(std::string_view yaml, const std::string&
       ReadDurationField(ctx, em, "lifetime", &c.embodied.lifetime);
       em.Done();
     }
+    if (auto cs = s.Get("capacityScaling")) {
+      MapReader cm(ctx, *cs, "spec.capacityScaling");
+      CarbonConfig::CapacityScaling scaling;
+      cm.RequiredDouble("threshold", &scaling.threshold, 1, 5000);
+      cm.RequiredDouble("flexibleShare", &scaling.flexible_share, 0, 1);
+      cm.Done();
+      c.capacity_scaling = scaling;
+    }
     if (auto r = s.Get("rates")) {
       MapReader rm(ctx, *r, "spec.rates");
       rm.OptionalDouble("gpuHourUsd", &c.gpu_hour_usd, 0, 1000);

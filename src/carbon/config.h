@@ -40,6 +40,14 @@ struct CarbonConfig {
   double gpu_hour_usd = 0;
   double spot_discount = 0;
   double utilisation = 0.8;  // assumed when nothing is measured
+  // Capacity scaling (follow-the-sun): while a hub's zone is above `threshold` g/kWh, flexible
+  // work (that may still wait) holds at most `flexible_share` of the hub's GPUs. Work without
+  // flexibility, and flexible work that must start now, is never capped.
+  struct CapacityScaling {
+    double threshold = 0;
+    double flexible_share = 1;
+  };
+  std::optional<CapacityScaling> capacity_scaling;
 };
 
 Result<CarbonConfig> ParseCarbonConfig(std::string_view yaml, const std::string& file);

@@ -42,6 +42,10 @@ struct SchedContext {
   const JobDirectory& jobs;
   Time now;
   const CarbonSignal* carbon = nullptr;  // null: no carbon data, carbon plugins do nothing
+  // With carbon capacity scaling: per hub, GPU milli held by running flexible jobs and in all,
+  // as at the start of the cycle.
+  std::vector<int64_t> flexible_milli_by_hub;
+  std::vector<int64_t> gpu_milli_by_hub;
 };
 
 // Queue order as a key per job, compared lexicographically (smaller first), then by job id.

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "sched/plugins/plugins.h"
+
 namespace harch {
 
 std::string_view JobStateName(JobState s) {
@@ -46,7 +48,22 @@ double Scheduler::Weight(const JobSpec& spec) {
 }
 
 SchedContext Scheduler::Context(const Topology& topo) const {
-  return SchedContext{topo, tenants_, *this, clock_->Now(), carbon_};
+  SchedContext ctx{topo, tenants_, *this, clock_->Now(), carbon_};
+  if (carbon_ && carbon_->config().capacity_scaling) {
+    ctx.flexible_milli_by_hub.assign(topo.hubs().size(), 0);
+    ctx.gpu_milli_by_hub.assign(topo.hubs().size(), 0);
+    for (const Gpu& g : topo.gpus()) ctx.gpu_milli_by_hub[g.hub.value] += kWholeGpu.value;
+    for (JobId id : running_) {
+      const Job& job = jobs_.at(id);
+      if (!CarbonLatestStart(job)) continue;
+      for (const auto& gp : job.placement) {
+        for (const auto& g : gp.grants) {
+          ctx.flexible_milli_by_hub[topo.gpu(g.gpu).hub.value] += g.mig_shape >= 0 ? kWholeGpu.value : g.milli.value;
+        }
+      }
+    }
+  }
+  return ctx;
 }
 
 Result<JobId> Scheduler::Submit(JobSpec spec) {

@@ -37,6 +37,42 @@ bool Allowed(const Hub& hub, const PlacementRequest& req) {
 
 std::string Grams(double g) { return std::to_string(static_cast<int64_t>(std::lround(g))) + " g/kWh"; }
 
+// Capacity scaling: the allowed hubs above the threshold whose flexible work already holds its
+// share are taken out of the request (their nodes excluded). When none is left, the job waits
+// for the next hour, when intensities change.
+std::optional<NoFit> CapHubs(const SchedContext& ctx, const Job& job, PlacementRequest* req) {
+  const auto& scaling = ctx.carbon->config().capacity_scaling;
+  if (!scaling || ctx.flexible_milli_by_hub.empty()) return std::nullopt;
+  std::vector<HubIdx> capped;
+  int allowed = 0;
+  std::string why;
+  for (size_t h = 0; h < ctx.topo.hubs().size(); ++h) {
+    const Hub& hub = ctx.topo.hubs()[h];
+    if (!Allowed(hub, *req)) continue;
+    ++allowed;
+    const auto now = ctx.carbon->Intensity(hub.carbon_zone, ctx.now);
+    if (!now || *now <= scaling->threshold) continue;
+    const double cap = scaling->flexible_share * static_cast<double>(ctx.gpu_milli_by_hub[h]);
+    if (static_cast<double>(ctx.flexible_milli_by_hub[h] + job.spec.TotalGpuMilli()) <= cap) continue;
+    capped.push_back(HubIdx{h});
+    why += (why.empty() ? "" : "; ") + hub.id + " at " + Grams(*now) + " holds " +
+           std::to_string(ctx.flexible_milli_by_hub[h] / 1000) + " of its " +
+           std::to_string(static_cast<int64_t>(cap / 1000)) + " GPUs for flexible work";
+  }
+  if (capped.empty()) return std::nullopt;
+  if (static_cast<int>(capped.size()) == allowed) {
+    NoFit fit{"carbon", "capacity scaling above " + Grams(scaling->threshold) + ": " + why, false};
+    const auto hour = std::chrono::duration_cast<std::chrono::hours>(ctx.now.time_since_epoch()) + std::chrono::hours(1);
+    fit.retry_at = std::min(Time(hour), *CarbonLatestStart(job));
+    return fit;
+  }
+  for (size_t i = 0; i < ctx.topo.nodes().size(); ++i) {
+    const HubIdx hub = ctx.topo.nodes()[i].hub;
+    if (std::find(capped.begin(), capped.end(), hub) != capped.end()) req->excluded_nodes.push_back(NodeIdx{i});
+  }
+  return std::nullopt;
+}
+
 class CarbonFilter final : public FilterPlugin {
  public:
   std::string_view Name() const override { return "carbon"; }
@@ -45,6 +81,7 @@ class CarbonFilter final : public FilterPlugin {
     if (!ctx.carbon) return std::nullopt;
     const auto latest = CarbonLatestStart(job);
     if (!latest || ctx.now >= *latest) return std::nullopt;
+    if (auto capped = CapHubs(ctx, job, req)) return capped;
     const Duration run = *job.spec.expected_duration;
     std::optional<CarbonSignal::Plan> best;
     const Hub* best_hub = nullptr;

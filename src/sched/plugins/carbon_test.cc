@@ -68,8 +68,10 @@ IntensitySeries Hourly(const std::string& zone, const std::vector<double>& value
   return IntensitySeries(zone, std::move(points));
 }
 
-CarbonSignal MakeSignal(IntensitySeries dirty, IntensitySeries clean, double error) {
+CarbonSignal MakeSignal(IntensitySeries dirty, IntensitySeries clean, double error,
+                        std::optional<CarbonConfig::CapacityScaling> scaling = std::nullopt) {
   CarbonConfig c;
+  c.capacity_scaling = scaling;
   c.forecast_error = error;
   c.shift_step = minutes(30);
   std::map<std::string, IntensitySeries> zones;
@@ -190,6 +192,38 @@ TEST_F(CarbonScheduling, CleanerHubPreferredWhenJurisdictionAllowsIt) {
   EXPECT_EQ(HubOf(free_job), "fr");
   EXPECT_EQ(HubOf(both), "fr");
   EXPECT_EQ(HubOf(ma_only), "ma");
+}
+
+TEST_F(CarbonScheduling, CapacityScalingCapsFlexibleWorkInDirtyHoursOnly) {
+  // Both zones flat, so no window is cleaner than now: only the cap keeps work out of MA.
+  Start(MakeSignal(Hourly("DIRTY", std::vector<double>(48, 600.0)), Hourly("CLEAN", std::vector<double>(48, 100.0)), 0.0,
+                   CarbonConfig::CapacityScaling{300, 0.25}));  // 4 of MA's 16 GPUs
+  std::vector<JobId> flex;
+  for (int i = 0; i < 3; ++i) {
+    flex.push_back(Submit({.name = "flex" + std::to_string(i), .gpus = 2, .window = hours(12), .jurisdiction = {"MA"}}));
+    sched_->Schedule();  // the cap counts what runs at the start of a cycle
+  }
+  EXPECT_EQ(sched_->Find(flex[0])->state, JobState::kRunning);
+  EXPECT_EQ(sched_->Find(flex[1])->state, JobState::kRunning);
+  const Job* third = sched_->Find(flex[2]);
+  ASSERT_EQ(third->state, JobState::kPending);
+  EXPECT_EQ(third->pending_constraint, "carbon");
+  EXPECT_NE(third->pending_reason.find("capacity scaling"), std::string::npos) << third->pending_reason;
+  EXPECT_EQ(sched_->NextWakeup(), kStart + hours(1));
+  // Guaranteed (inflexible) work is never capped, nor is work free to go to a cleaner hub.
+  const JobId plain = Submit({.name = "plain", .gpus = 8, .jurisdiction = {"MA"}});
+  const JobId anywhere = Submit({.name = "anywhere", .gpus = 2, .window = hours(12)});
+  sched_->Schedule();
+  EXPECT_EQ(sched_->Find(plain)->state, JobState::kRunning);
+  ASSERT_EQ(sched_->Find(anywhere)->state, JobState::kRunning);
+  EXPECT_EQ(HubOf(anywhere), "fr");
+  // It waits hour by hour, and no later than its window allows.
+  clock_.Set(kStart + hours(11));
+  sched_->Schedule();
+  EXPECT_EQ(sched_->Find(flex[2])->state, JobState::kPending);
+  clock_.Set(kStart + hours(12));
+  sched_->Schedule();
+  EXPECT_EQ(sched_->Find(flex[2])->state, JobState::kRunning);
 }
 
 // Random hourly series with day/night swings and noise.
