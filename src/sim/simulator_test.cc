@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "base/files.h"
+#include "base/time_text.h"
 
 namespace harch {
 namespace {
@@ -160,6 +161,52 @@ TEST(SimulatorTest, ScriptedNodeFailureRequeuesItsJob) {
   // Whatever the order after the repair, the three jobs need 100 s of the whole node and 50 s of
   // half of it from 60 s on: the last one ends at 210 s.
   EXPECT_DOUBLE_EQ(s["makespan_s"].get<double>(), 210.0);
+}
+
+// The trace above with deadlines (a misses its 50 s, b meets its 1000 s), on the one-node fleet
+// in zone Z at a flat 100 g/kWh, H100s drawing 700 W (utilisation 1), PUE 1. By hand:
+//   GPU-seconds 1040 x 700 W = 728,000 J = 0.202222 kWh; x 100 g/kWh = 0.0202222 kg;
+//   cost: 0.202222 kWh x $0 + 1040/3600 GPU-hours x $3 = $0.866667.
+TEST(SimulatorTest, CarbonAccountingAndDeadlineMisses) {
+  const std::string dir = TempDir();
+  SimOptions o;
+  std::string fleet = kOneNode;
+  fleet.replace(fleet.find("country: MA"), 11, "country: MA\n      carbonZone: Z");
+  o.fleet_path = Write(dir, "fleet.yaml", fleet);
+  o.workload = "jsonl:" + Write(dir, "trace.jsonl",
+                                R"({"id": "a", "arrival_s": 0, "duration_s": 100, "gpus_per_replica": 8, "deadline_s": 50}
+{"id": "b", "arrival_s": 10, "duration_s": 50, "gpus_per_replica": 4, "deadline_s": 1000}
+{"id": "c", "arrival_s": 20, "duration_s": 10, "gpus_per_replica": 4}
+)");
+  Write(dir, "z.csv", "Datetime (UTC),Zone Id,Carbon Intensity gCO\xe2\x82\x82" "eq/kWh (LCA)\n"
+                      "2023-01-01 00:00:00,Z,100\n2023-01-01 01:00:00,Z,100\n");
+  o.carbon_path = Write(dir, "carbon.yaml", R"(apiVersion: harchos.io/v1alpha1
+kind: Carbon
+metadata: {name: t}
+spec:
+  utilisation: 1
+  power: {H100-SXM: {idleWatts: 100, maxWatts: 700}}
+  embodied: {kgPerGpu: 0}
+  rates: {gpuHourUsd: 3}
+  zones:
+    - {zone: Z, format: electricitymaps-csv, files: [z.csv]}
+)");
+  o.policy = "harch";
+  auto out = RunSimulation(o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const auto& s = out->summary;
+  EXPECT_NEAR(s["energy_kwh"].get<double>(), 0.202222, 1e-6);
+  EXPECT_NEAR(s["emissions_kgco2e"].get<double>(), 0.0202222, 1e-7);
+  EXPECT_NEAR(s["cost_usd"].get<double>(), 0.866667, 1e-6);
+  EXPECT_EQ(s["deadline_misses"].get<int64_t>(), 1);
+  EXPECT_EQ(s["carbon"]["jobs_with_deadline"].get<int64_t>(), 2);
+  EXPECT_EQ(s["carbon"]["config"]["start"].get<std::string>(), "2023-01-01T00:00:00Z");
+
+  // Past the series and without a default: refused, never zero.
+  o.start = ParseTime("2024-01-01T00:00:00Z").value();
+  auto refused = RunSimulation(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("no intensity"), std::string::npos) << refused.status().ToString();
 }
 
 TEST(SimulatorTest, BadInputIsRefusedWithTheLine) {
