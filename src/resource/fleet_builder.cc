@@ -209,7 +209,9 @@ class Builder {
     auto to = topo_.FindHub(link.to);
     if (!from) return link.ref.Error("'from' names no hub: '" + link.from + "'");
     if (!to) return link.ref.Error("'to' names no hub: '" + link.to + "'");
-    Status st = topo_.AddWanLink(*from, *to, {link.latency_ms, link.bandwidth_gbps});
+    Status st = topo_.AddWanLink(*from, *to,
+                                 {link.latency_ms, link.bandwidth_gbps,
+                                  link.energy_kwh_per_gb.value_or(kDefaultWanEnergyKwhPerGB)});
     if (!st.ok()) return link.ref.Error(st.message());
     return Status::Ok();
   }

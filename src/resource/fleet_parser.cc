@@ -1,5 +1,6 @@
 // YAML -> FleetSpec. The document format is described in docs/fleet-spec.md.
 #include <cctype>
+#include <limits>
 
 #include "base/files.h"
 #include "resource/fleet_spec.h"
@@ -232,6 +233,22 @@ void ReadLink(YamlContext& ctx, const YAML::Node& n, const std::string& path, Wa
   m.RequiredString("to", &out->to);
   m.RequiredDouble("latencyMs", &out->latency_ms, 0.0, 10'000.0);
   m.RequiredDouble("bandwidthGbps", &out->bandwidth_gbps, 0.001, 1'000'000.0);
+  if (auto e = m.Get("energyKwhPerGB")) {
+    const std::string epath = m.PathOf("energyKwhPerGB");
+    double v = 0;
+    if (ctx.ReadDouble(*e, epath, &v, -std::numeric_limits<double>::infinity(),
+                       std::numeric_limits<double>::infinity())) {
+      if (v < 0) {
+        ctx.Fail(*e, epath, "must not be negative (kWh to move one GB over the link); got " + e->Scalar());
+      } else if (v > kMaxWanEnergyKwhPerGB) {
+        ctx.Fail(*e, epath, "'" + e->Scalar() +
+                                "' kWh/GB is absurd: published estimates for transmission networks "
+                                "are below 0.1 kWh/GB since 2015 (the limit is 10)");
+      } else {
+        out->energy_kwh_per_gb = v;
+      }
+    }
+  }
   m.Done();
 }
 

@@ -199,6 +199,63 @@ TEST(FleetParserTest, SmallSpecParsesEveryField) {
   EXPECT_EQ(spec.links[0].to, "beta");
   EXPECT_DOUBLE_EQ(spec.links[0].latency_ms, 30);
   EXPECT_DOUBLE_EQ(spec.links[0].bandwidth_gbps, 40);
+  EXPECT_FALSE(spec.links[0].energy_kwh_per_gb.has_value());
+}
+
+TEST(FleetParserTest, WanLinkEnergyIsReadOrDefaulted) {
+  const std::string doc = Doc(R"(  hubs:
+    - {id: a, country: MA, racks: []}
+    - {id: b, country: SN, racks: []}
+    - {id: c, country: FR, racks: []}
+  wanLinks:
+    - {from: a, to: b, latencyMs: 10, bandwidthGbps: 10, energyKwhPerGB: 0.005}
+    - {from: b, to: c, latencyMs: 10, bandwidthGbps: 10, energyKwhPerGB: 0}
+    - {from: a, to: c, latencyMs: 10, bandwidthGbps: 10}
+)");
+  const FleetSpec spec = MustParse(doc);
+  ASSERT_EQ(spec.links.size(), 3u);
+  EXPECT_EQ(spec.links[0].energy_kwh_per_gb, 0.005);
+  EXPECT_EQ(spec.links[1].energy_kwh_per_gb, 0.0);
+  EXPECT_FALSE(spec.links[2].energy_kwh_per_gb.has_value());
+  const Topology topo = MustBuild(doc);
+  const HubIdx a = *topo.FindHub("a"), b = *topo.FindHub("b"), c = *topo.FindHub("c");
+  EXPECT_DOUBLE_EQ(topo.wan_link(b, a)->energy_kwh_per_gb, 0.005);
+  EXPECT_DOUBLE_EQ(topo.wan_link(b, c)->energy_kwh_per_gb, 0.0);
+  EXPECT_DOUBLE_EQ(topo.wan_link(a, c)->energy_kwh_per_gb, kDefaultWanEnergyKwhPerGB);
+  EXPECT_DOUBLE_EQ(kDefaultWanEnergyKwhPerGB, 0.001875);  // Aslan et al. 2018, extrapolated to 2025
+}
+
+TEST(FleetParserErrorTest, WanLinkEnergyNegativeOrAbsurd) {
+  const auto doc = [](const std::string& value) {
+    return Doc("  hubs:\n    - {id: a, country: MA, racks: []}\n    - {id: b, country: SN, racks: []}\n"
+               "  wanLinks:\n    - {from: a, to: b, latencyMs: 10, bandwidthGbps: 10, energyKwhPerGB: " +
+               value + "}\n");
+  };
+  const std::string negative = doc("-0.01");
+  EXPECT_EQ(ParseError(negative), At(negative, "-0.01") +
+                                      ": spec.wanLinks[0].energyKwhPerGB: must not be negative (kWh to "
+                                      "move one GB over the link); got -0.01");
+  const std::string absurd = doc("60");
+  EXPECT_THAT(ParseError(absurd), StartsWith(At(absurd, "60}") + ": spec.wanLinks[0].energyKwhPerGB: '60' kWh/GB is absurd"));
+  const std::string text = doc("lots");
+  EXPECT_EQ(ParseError(text), At(text, "lots") + ": spec.wanLinks[0].energyKwhPerGB: expected a number, got 'lots'");
+  const std::string inf = doc(".inf");
+  EXPECT_THAT(ParseError(inf), HasSubstr("spec.wanLinks[0].energyKwhPerGB: expected a number"));
+}
+
+TEST(FleetWriterTest, RoundTripKeepsWanLinkEnergy) {
+  const std::string doc = Doc(R"(  hubs:
+    - {id: a, country: MA, racks: []}
+    - {id: b, country: SN, racks: []}
+    - {id: c, country: FR, racks: []}
+  wanLinks:
+    - {from: a, to: b, latencyMs: 10, bandwidthGbps: 10, energyKwhPerGB: 0.0123}
+    - {from: a, to: c, latencyMs: 10, bandwidthGbps: 10}
+)");
+  const FleetSpec second = MustParse(WriteFleetSpec(MustParse(doc)));
+  ASSERT_EQ(second.links.size(), 2u);
+  EXPECT_EQ(second.links[0].energy_kwh_per_gb, 0.0123);
+  EXPECT_FALSE(second.links[1].energy_kwh_per_gb.has_value());
 }
 
 TEST(FleetParserTest, SmallSpecExpandsTemplatesAndCounts) {
@@ -286,7 +343,8 @@ std::vector<std::string> Describe(const Topology& topo) {
     for (size_t b = a + 1; b < topo.hubs().size(); ++b) {
       if (auto l = topo.wan_link(HubIdx(a), HubIdx(b))) {
         out.push_back("link " + std::to_string(a) + "-" + std::to_string(b) + " " +
-                      std::to_string(l->latency_ms) + " " + std::to_string(l->bandwidth_gbps));
+                      std::to_string(l->latency_ms) + " " + std::to_string(l->bandwidth_gbps) +
+                      " " + std::to_string(l->energy_kwh_per_gb));
       }
     }
   }

@@ -97,11 +97,23 @@ struct HubSpec {
   SourceRef ref;
 };
 
+// Energy of moving one GB (10^9 bytes) over a WAN link when the spec does not say
+// (`energyKwhPerGB`). Aslan, Mayers, Koomey and France, "Electricity Intensity of Internet Data
+// Transmission: Untangling the Estimates", Journal of Industrial Ecology 22(4), 2018, estimate
+// 0.06 kWh/GB for core and fixed-line access networks in 2015, halving about every two years;
+// extrapolated to 2025 that is 0.06 / 2^5 = 0.001875 kWh/GB. An operator who knows the figure of
+// its own links should declare it.
+inline constexpr double kDefaultWanEnergyKwhPerGB = 0.06 / 32;
+// A declared figure above this is refused as absurd: 10 kWh/GB is what the same trend gives for
+// the year 2000, over 5,000 times today's default.
+inline constexpr double kMaxWanEnergyKwhPerGB = 10.0;
+
 struct WanLinkSpec {
   std::string from;
   std::string to;
   double latency_ms = 0;
   double bandwidth_gbps = 0;
+  std::optional<double> energy_kwh_per_gb;  // absent: kDefaultWanEnergyKwhPerGB
   SourceRef ref;
 };
 

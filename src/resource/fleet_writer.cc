@@ -129,6 +129,7 @@ std::string WriteFleetSpec(const FleetSpec& spec) {
           << l.to;
       out << YAML::Key << "latencyMs" << YAML::Value << l.latency_ms;
       out << YAML::Key << "bandwidthGbps" << YAML::Value << l.bandwidth_gbps;
+      if (l.energy_kwh_per_gb) out << YAML::Key << "energyKwhPerGB" << YAML::Value << *l.energy_kwh_per_gb;
       out << YAML::EndMap;
     }
     out << YAML::EndSeq;

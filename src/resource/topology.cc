@@ -1,6 +1,7 @@
 #include "resource/topology.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 namespace harch {
@@ -63,6 +64,51 @@ std::optional<WanLink> Topology::wan_link(HubIdx a, HubIdx b) const {
   auto it = wan_.find(std::minmax(a.value, b.value));
   if (it == wan_.end()) return std::nullopt;
   return it->second;
+}
+
+namespace {
+// Orders routes: less latency, then less energy, then fewer hops.
+bool Shorter(const WanRoute& x, const WanRoute& y) {
+  if (x.latency_ms != y.latency_ms) return x.latency_ms < y.latency_ms;
+  if (x.energy_kwh_per_gb != y.energy_kwh_per_gb) return x.energy_kwh_per_gb < y.energy_kwh_per_gb;
+  return x.hops < y.hops;
+}
+}  // namespace
+
+std::vector<std::optional<WanRoute>> Topology::WanRoutesFrom(HubIdx a) const {
+  // Dijkstra over the hubs; fleets have a handful of them, so the O(hubs^2) form is the simple one.
+  const size_t n = hubs_.size();
+  std::vector<std::optional<WanRoute>> best(n);
+  std::vector<bool> done(n, false);
+  if (a.value >= n) return best;
+  best[a.value] = WanRoute{0, std::numeric_limits<double>::infinity(), 0, 0};
+  std::vector<std::vector<std::pair<uint32_t, const WanLink*>>> next(n);
+  for (const auto& [key, link] : wan_) {
+    next[key.first].emplace_back(key.second, &link);
+    next[key.second].emplace_back(key.first, &link);
+  }
+  while (true) {
+    std::optional<uint32_t> u;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!done[i] && best[i] && (!u || Shorter(*best[i], *best[*u]))) u = i;
+    }
+    if (!u) break;
+    done[*u] = true;
+    const WanRoute here = *best[*u];
+    for (const auto& [v, link] : next[*u]) {
+      if (done[v]) continue;
+      const WanRoute via{here.latency_ms + link->latency_ms,
+                         std::min(here.bandwidth_gbps, link->bandwidth_gbps),
+                         here.energy_kwh_per_gb + link->energy_kwh_per_gb, here.hops + 1};
+      if (!best[v] || Shorter(via, *best[v])) best[v] = via;
+    }
+  }
+  return best;
+}
+
+std::optional<WanRoute> Topology::WanPath(HubIdx a, HubIdx b) const {
+  if (b.value >= hubs_.size()) return std::nullopt;
+  return WanRoutesFrom(a)[b.value];
 }
 
 RackIdx Topology::AddRack(HubIdx hub, std::string id, bool multi_node_nvlink) {

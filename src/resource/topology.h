@@ -60,6 +60,17 @@ struct Hub {
 struct WanLink {
   double latency_ms = 0;
   double bandwidth_gbps = 0;
+  double energy_kwh_per_gb = kDefaultWanEnergyKwhPerGB;  // network energy to move one GB
+};
+
+// How data travels between two hubs: the declared links along the path of least total latency
+// (ties: less energy, then fewer hops). Latency and energy add up over the hops; the bandwidth is
+// the narrowest hop's.
+struct WanRoute {
+  double latency_ms = 0;
+  double bandwidth_gbps = 0;     // +infinity from a hub to itself
+  double energy_kwh_per_gb = 0;
+  int hops = 0;                  // 0: from a hub to itself; 1: a direct link
 };
 
 struct Rack {
@@ -201,7 +212,14 @@ class Topology {
   const Gpu& gpu(GpuIdx i) const { return gpus_[i.value]; }
   const NvlinkDomain& domain(DomainIdx i) const { return domains_[i.value]; }
   const GpuModel& model_of(GpuIdx i) const { return catalog_.at(gpus_[i.value].model); }
+  // The direct link between two hubs, if one is declared.
   std::optional<WanLink> wan_link(HubIdx a, HubIdx b) const;
+  // The route data takes from `a` to `b` over the declared links, direct or through other hubs;
+  // nullopt when no chain of links joins them. O(hubs^2): for many lookups from one hub, use
+  // WanRoutesFrom.
+  std::optional<WanRoute> WanPath(HubIdx a, HubIdx b) const;
+  // WanPath from `a` to every hub, indexed by hub.
+  std::vector<std::optional<WanRoute>> WanRoutesFrom(HubIdx a) const;
 
   std::optional<HubIdx> FindHub(std::string_view id) const;
   std::optional<NodeIdx> FindNode(std::string_view id) const;

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -197,6 +198,48 @@ TEST_F(TopologyTest, WanLinks) {
   EXPECT_EQ(topo.AddWanLink(b, a, {1, 1}).code(), Code::kAlreadyExists);
   EXPECT_TRUE(topo.AddWanLink(c, a, {7, 1}).ok());
   EXPECT_DOUBLE_EQ(topo.wan_link(a, c)->latency_ms, 7);
+}
+
+TEST_F(TopologyTest, WanPathTakesTheLeastLatencyChainOfLinks) {
+  // a-b direct is slow; a-c-b is faster. d is joined to nothing.
+  Topology topo = MustBuild(R"(  hubs:
+    - {id: a, country: MA, racks: []}
+    - {id: b, country: SN, racks: []}
+    - {id: c, country: FR, racks: []}
+    - {id: d, country: ES, racks: []}
+  wanLinks:
+    - {from: a, to: b, latencyMs: 50, bandwidthGbps: 100, energyKwhPerGB: 0.001}
+    - {from: a, to: c, latencyMs: 10, bandwidthGbps: 40, energyKwhPerGB: 0.002}
+    - {from: c, to: b, latencyMs: 15, bandwidthGbps: 10, energyKwhPerGB: 0.003}
+)");
+  const HubIdx a = *topo.FindHub("a"), b = *topo.FindHub("b"), c = *topo.FindHub("c"),
+               d = *topo.FindHub("d");
+  auto ab = topo.WanPath(a, b);
+  ASSERT_TRUE(ab.has_value());
+  EXPECT_DOUBLE_EQ(ab->latency_ms, 25);
+  EXPECT_DOUBLE_EQ(ab->bandwidth_gbps, 10);  // the narrowest hop
+  EXPECT_DOUBLE_EQ(ab->energy_kwh_per_gb, 0.005);
+  EXPECT_EQ(ab->hops, 2);
+  auto ba = topo.WanPath(b, a);
+  ASSERT_TRUE(ba.has_value());
+  EXPECT_DOUBLE_EQ(ba->latency_ms, 25);
+  auto ac = topo.WanPath(a, c);
+  ASSERT_TRUE(ac.has_value());
+  EXPECT_EQ(ac->hops, 1);
+  EXPECT_DOUBLE_EQ(ac->latency_ms, 10);
+  auto aa = topo.WanPath(a, a);
+  ASSERT_TRUE(aa.has_value());
+  EXPECT_EQ(aa->hops, 0);
+  EXPECT_DOUBLE_EQ(aa->latency_ms, 0);
+  EXPECT_DOUBLE_EQ(aa->energy_kwh_per_gb, 0);
+  EXPECT_TRUE(std::isinf(aa->bandwidth_gbps));
+  EXPECT_FALSE(topo.WanPath(a, d).has_value());
+  EXPECT_FALSE(topo.WanPath(d, b).has_value());
+  const auto from_c = topo.WanRoutesFrom(c);
+  ASSERT_EQ(from_c.size(), 4u);
+  EXPECT_DOUBLE_EQ(from_c[b.value]->latency_ms, 15);
+  EXPECT_DOUBLE_EQ(from_c[a.value]->latency_ms, 10);
+  EXPECT_FALSE(from_c[d.value].has_value());
 }
 
 // --- Allocate / Release ---------------------------------------------------------------------------
