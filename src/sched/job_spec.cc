@@ -238,6 +238,11 @@ void ReadDataObject(YamlContext& ctx, const YAML::Node& n, const std::string& pa
     }
   }
   m.OptionalBytes("size", &out->size, Bytes{0}, kMaxDataSize);
+  if (auto loc = m.Get("location")) {
+    const std::string lpath = m.PathOf("location");
+    out->location_ref = ctx.Ref(*loc, lpath);
+    ctx.ReadId(*loc, lpath, &out->location);
+  }
   m.Done();
 }
 

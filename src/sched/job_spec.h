@@ -68,6 +68,10 @@ struct DataObject {
   std::string name;
   std::vector<std::string> jurisdiction;  // countries where it may be processed
   Bytes size;
+  // The hub where it is stored (a hub id of the fleet, checked at submission); empty when not
+  // given. Geographic carbon shifting weighs moving it elsewhere over the WAN.
+  std::string location;
+  SourceRef location_ref;  // the `location` field, for errors found against the fleet
   SourceRef ref;
 };
 

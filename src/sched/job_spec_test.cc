@@ -184,6 +184,7 @@ const std::string kFull = Doc(R"(  tenant: research/nlp
     - name: corpus
       jurisdiction: [MA]
       size: 2TiB
+      location: dakhla
     - name: labels
       jurisdiction: [SN, MA]
   affinity:
@@ -257,6 +258,9 @@ TEST(JobSpecParserTest, FullSpecParsesEveryField) {
   EXPECT_EQ(job.data[0].ref.path, "spec.data[0]");
   EXPECT_THAT(job.data[1].jurisdiction, ElementsAre("SN", "MA"));
   EXPECT_EQ(job.data[1].size, Bytes{0});
+  EXPECT_EQ(job.data[0].location, "dakhla");
+  EXPECT_EQ(job.data[0].location_ref.ToString(), At(doc, "dakhla") + ": spec.data[0].location");
+  EXPECT_EQ(job.data[1].location, "") << "absent: not given";
 
   ASSERT_EQ(job.affinity.size(), 2u);
   EXPECT_EQ(job.affinity[0].target, AffinityTarget::kJob);
@@ -967,6 +971,29 @@ TEST(JobSpecParserErrorTest, DataJurisdiction) {
   EXPECT_EQ(ParseError(scalar), At(scalar, "MA}") + ": spec.data[0].jurisdiction: expected a list");
 }
 
+TEST(JobSpecParserErrorTest, DataLocation) {
+  for (const char* bad : {"Dakhla", "dakhla hub", "hub/1", "\"\""}) {
+    SCOPED_TRACE(bad);
+    const std::string doc = SpecDoc(std::string("  data:\n    - name: d\n      jurisdiction: [MA]\n"
+                                                "      location: ") + bad + "\n");
+    EXPECT_THAT(ParseError(doc), StartsWith(AtAfter(doc, "location: ") + ": spec.data[0].location: "));
+  }
+  const std::string upper = SpecDoc("  data:\n    - {name: d, jurisdiction: [MA], location: Dakhla}\n");
+  EXPECT_EQ(ParseError(upper), At(upper, "Dakhla") +
+                                   ": spec.data[0].location: 'Dakhla' may hold only a-z, 0-9, '-', '_' "
+                                   "and '.'");
+  const std::string list = SpecDoc("  data:\n    - {name: d, jurisdiction: [MA], location: [dakhla]}\n");
+  EXPECT_EQ(ParseError(list), At(list, "[dakhla]") + ": spec.data[0].location: expected a string");
+  const std::string typo = SpecDoc("  data:\n    - {name: d, jurisdiction: [MA], locaton: dakhla}\n");
+  const std::string msg = ParseError(typo);
+  EXPECT_THAT(msg, StartsWith(At(typo, "locaton") + ": spec.data[0].locaton: "));
+  EXPECT_THAT(msg, HasSubstr("unknown field 'locaton' (did you mean 'location'?)"));
+  // Written with no value: absent.
+  const JobSpec none = MustParse(SpecDoc("  data:\n    - {name: d, jurisdiction: [MA], location: }\n"));
+  ASSERT_EQ(none.data.size(), 1u);
+  EXPECT_EQ(none.data[0].location, "");
+}
+
 TEST(JobSpecParserErrorTest, DuplicateDataNames) {
   const std::string doc = SpecDoc(R"(  data:
     - {name: d, jurisdiction: [MA]}
@@ -1172,6 +1199,16 @@ TEST_F(JobExamplesTest, BatchEtl) {
   EXPECT_EQ(job.task_groups[0].replicas, 16);
   EXPECT_EQ(job.task_groups[0].gpu_share, MilliGpu{250});
   EXPECT_EQ(job.TotalGpuMilli(), 4'000);
+  EXPECT_EQ(AllowedJurisdiction(job), (std::vector<std::string>{"MA", "SN"}));
+}
+
+TEST_F(JobExamplesTest, FineTuneWithLocatedData) {
+  const JobSpec job = Load("finetune-located-data.yaml");
+  EXPECT_EQ(job.kind, WorkloadKind::kTraining);
+  ASSERT_EQ(job.data.size(), 2u);
+  EXPECT_EQ(job.data[0].location, "dakhla");
+  EXPECT_EQ(job.data[0].size, Bytes{400'000'000'000});
+  EXPECT_EQ(job.data[1].location, "");
   EXPECT_EQ(AllowedJurisdiction(job), (std::vector<std::string>{"MA", "SN"}));
 }
 

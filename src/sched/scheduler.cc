@@ -66,8 +66,40 @@ SchedContext Scheduler::Context(const Topology& topo) const {
   return ctx;
 }
 
+namespace {
+
+// A data object's `location` must be a hub of this fleet, in a country of the object's own
+// jurisdiction: data stored outside it is already out of bounds, and no placement can mend that.
+Status CheckDataLocations(const Topology& topo, const JobSpec& spec) {
+  for (const DataObject& d : spec.data) {
+    if (d.location.empty()) continue;
+    SourceRef at = d.location_ref;
+    if (at.path.empty()) {
+      at = d.ref;
+      at.path += ".location";
+    }
+    const auto hub = topo.FindHub(d.location);
+    if (!hub) {
+      std::string hubs;
+      for (const Hub& h : topo.hubs()) hubs += (hubs.empty() ? "" : ", ") + h.id;
+      return at.Error("names no hub of the fleet: '" + d.location + "' (hubs: " + hubs + ")");
+    }
+    const std::string& country = topo.hub(*hub).country;
+    if (std::find(d.jurisdiction.begin(), d.jurisdiction.end(), country) == d.jurisdiction.end()) {
+      std::string set;
+      for (const auto& c : d.jurisdiction) set += (set.empty() ? "" : ", ") + c;
+      return at.Error("data object '" + d.name + "' is stored in hub " + d.location + " in " + country +
+                      ", outside its own jurisdiction [" + set + "]: the data is already out of bounds");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<JobId> Scheduler::Submit(JobSpec spec) {
   if (spec.task_groups.empty()) return InvalidArgument("a job needs at least one task group");
+  HARCH_RETURN_IF_ERROR(CheckDataLocations(*topo_, spec));
   Job job;
   job.id = JobId{next_id_};
   job.spec = std::move(spec);
