@@ -4,7 +4,8 @@
 //   run(h)      = the accounting model (carbon/accounting.h): GPUs x power(utilisation) x
 //                 expected duration (kDefaultRun without one) x PUE(h) x intensity(h) now
 //   transfer(h) = for every data object stored in another hub L:
-//                 size (GB) x energy per GB of the WAN route L->h x mean(intensity(L), intensity(h))
+//                 size (GB) x energy per GB of the WAN route L->h
+//                 x the mean of intensity(L) and intensity(h)
 //   score(h)    = min over the eligible hubs of (run + transfer) / (run(h) + transfer(h))
 //
 // The eligible hubs are those the job's jurisdiction allows (the sovereignty filter has already
@@ -60,7 +61,8 @@ std::vector<LocatedData> Located(const Topology& topo, const JobSpec& spec) {
 GpuPower PowerOf(const CarbonConfig& config, const GpuModel& model) {
   if (auto it = config.power.find(model.name); it != config.power.end()) return it->second;
   if (auto power = DefaultGpuPower(model.name)) return *power;
-  return GpuPower{0.12 * model.tdp_watts, static_cast<double>(model.tdp_watts)};  // as carbon.md says
+  // As docs/carbon.md says: the model's board power, idle 12% of it.
+  return GpuPower{0.12 * model.tdp_watts, static_cast<double>(model.tdp_watts)};
 }
 
 double Seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
@@ -77,14 +79,17 @@ class CarbonScore final : public ScorePlugin {
     const std::vector<LocatedData> data = Located(topo, job.spec);
 
     if (job.spec.latency == LatencySensitivity::kHigh) {
-      const bool one_hub = !data.empty() && std::all_of(data.begin(), data.end(), [&](const LocatedData& d) {
-        return d.hub == data.front().hub;
-      });
+      const bool one_hub =
+          !data.empty() && std::all_of(data.begin(), data.end(), [&](const LocatedData& d) {
+            return d.hub == data.front().hub;
+          });
       if (one_hub) return here == data.front().hub ? 1.0 : 0.0;
       return 1.0;
     }
 
-    const auto intensity = [&](HubIdx h) { return ctx.carbon->Intensity(topo.hub(h).carbon_zone, ctx.now); };
+    const auto intensity = [&](HubIdx h) {
+      return ctx.carbon->Intensity(topo.hub(h).carbon_zone, ctx.now);
+    };
     const auto here_intensity = intensity(here);
     if (!here_intensity) return 0.5;  // nothing known here: neither preferred nor avoided
 
@@ -116,7 +121,8 @@ class CarbonScore final : public ScorePlugin {
         if (d.hub == h) continue;
         const auto& route = routes.at(d.hub.value)[h.value];
         if (!route) return std::nullopt;  // no WAN path to the data
-        if (job.spec.latency == LatencySensitivity::kMedium && route->latency_ms > kMediumLatencyBoundMs) {
+        if (job.spec.latency == LatencySensitivity::kMedium &&
+            route->latency_ms > kMediumLatencyBoundMs) {
           return std::nullopt;
         }
         const double i_mean = (intensity(d.hub).value_or(*i_h) + *i_h) / 2;
@@ -134,7 +140,9 @@ class CarbonScore final : public ScorePlugin {
     const auto allowed = AllowedJurisdiction(job.spec);
     for (size_t i = 0; i < topo.hubs().size(); ++i) {
       const Hub& hub = topo.hubs()[i];
-      if (allowed && std::find(allowed->begin(), allowed->end(), hub.country) == allowed->end()) continue;
+      const bool outside =
+          allowed && std::find(allowed->begin(), allowed->end(), hub.country) == allowed->end();
+      if (outside) continue;  // never the yardstick: the job may not run there
       if (auto kg = total(HubIdx(i))) best = std::min(best, *kg);
     }
     return best / *mine;  // 1 for the best hub, less the worse
