@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "base/files.h"
@@ -53,6 +54,13 @@ Agent::Agent(AgentOptions options, std::shared_ptr<grpc::Channel> channel)
   }
   in.close();
   WritePids();
+  if (!options_.simulated) {
+    power_ = GpuPowerReader::Open(options_.nvml_library, &no_power_);
+    if (!power_) {
+      std::cerr << "harch agent: no GPU power readings (" << no_power_
+                << "); the server estimates energy with its power model\n";
+    }
+  }
 }
 
 std::string Agent::PidFile() const { return options_.work_dir + "/tasks.pids"; }
@@ -141,6 +149,19 @@ Result<Duration> Agent::Tick() {
       v1::RunningTask* r = req.add_running();
       r->set_id(id);
       r->set_pid(t.process->pid());
+    }
+  }
+  if (power_) {
+    // GPUs beyond the inventory (NVML sees more than the spec declares) are not reported.
+    for (const GpuPowerReading& r : power_->Read()) {
+      if (r.index >= options_.inventory.gpu_count() || !r.error.empty()) continue;
+      v1::GpuPowerSample* p = req.add_gpu_power();
+      p->set_index(r.index);
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(r.time.time_since_epoch()).count();
+      p->mutable_time()->set_seconds(us / 1000000);
+      p->mutable_time()->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+      if (r.energy_mj) p->set_energy_mj(*r.energy_mj);
+      if (r.power_mw) p->set_power_mw(*r.power_mw);
     }
   }
   v1::HeartbeatResponse resp;

@@ -4,7 +4,8 @@
 // stops tasks the server no longer lists (SIGTERM, then SIGKILL after the grace period).
 //
 // Reports are resent until a heartbeat succeeds (the server makes them durable before it
-// answers), so a server restart loses no exit status and no log line.
+// answers), so a server restart loses no exit status and no log line. A real node's heartbeat
+// also carries each GPU's energy counter and power (gpu_power.h), when NVML is there.
 // Thread-safety: one thread calls Tick(); `harch dev` runs many agents over a few threads.
 #pragma once
 
@@ -15,6 +16,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "agent/gpu_power.h"
 #include "agent/process.h"
 #include "base/status.h"
 #include "harch/v1/harch.grpc.pb.h"
@@ -29,6 +31,9 @@ struct AgentOptions {
   std::string work_dir;               // task logs go under it
   std::string token;
   bool simulated = false;
+  // NVML for GPU power readings (a name or a path). Simulated agents never read power; an
+  // agent on a machine without the library reports none (the server's power model is used).
+  std::string nvml_library = kNvmlLibrary;
   size_t max_log_chunk = 64 << 10;    // bytes per task per heartbeat
 };
 
@@ -47,6 +52,8 @@ class Agent {
   // Asks every task to stop and waits up to `grace` (then kills): the agent is shutting down.
   void StopAll(Duration grace);
   size_t task_count() const { return tasks_.size(); }
+  // Why there are no power readings ("" when there are, or the node is simulated).
+  const std::string& no_power_reason() const { return no_power_; }
   const std::string& node() const { return options_.node; }
 
  private:
@@ -71,6 +78,8 @@ class Agent {
   std::unique_ptr<v1::Nodes::Stub> stub_;
   bool registered_ = false;
   std::map<std::string, Task> tasks_;  // by task id
+  std::unique_ptr<GpuPowerReader> power_;  // null: no readings
+  std::string no_power_;
 };
 
 }  // namespace harch

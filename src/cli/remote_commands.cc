@@ -144,7 +144,16 @@ void PrintFootprint(const v1::Footprint& f) {
     if (!f.note().empty()) std::cout << "Footprint:  unknown: " << f.note() << "\n";
     return;
   }
-  std::cout << "Energy:     " << Fixed(f.energy_kwh(), 2) << " kWh over " << Fixed(f.gpu_hours(), 2) << " GPU-hours\n"
+  std::cout << "Energy:     " << Fixed(f.energy_kwh(), 2) << " kWh over " << Fixed(f.gpu_hours(), 2) << " GPU-hours";
+  if (f.energy_source() == "measured") {
+    std::cout << ", measured (GPU power readings)";
+  } else if (f.energy_source() == "mixed") {
+    std::cout << ", mixed: " << Fixed(f.measured_energy_kwh(), 2) << " kWh measured over "
+              << Fixed(100 * f.measured_share(), 0) << "% of the GPU time, the rest from the power model";
+  } else {
+    std::cout << ", from the power model";
+  }
+  std::cout << "\n"
             << "Emissions:  " << Fixed(f.emissions_kgco2e(), 3) << " kgCO2e (operational " << Fixed(f.operational_kgco2e(), 3)
             << " at " << Fixed(f.mean_intensity_g_per_kwh(), 0) << " g/kWh, embodied " << Fixed(f.embodied_kgco2e(), 3) << ")";
   if (f.stand_in_zones_size() > 0) {

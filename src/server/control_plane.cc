@@ -262,7 +262,7 @@ void ControlPlane::AssignTasks(Entry& e) {
 
 void ControlPlane::JobToProto(const Entry& e, v1::Job* out) const {
   ToProto(e.rec, &e.spec, out);
-  *out->mutable_footprint() = JobFootprint(e.rec, e.spec, topo_, carbon_.get(), clock_.Now());
+  *out->mutable_footprint() = FootprintOf(e);
 }
 
 void ControlPlane::Release(Entry& e) {

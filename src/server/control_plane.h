@@ -21,12 +21,14 @@
 #include <thread>
 #include <unordered_map>
 
+#include "agent/gpu_power.h"
 #include "base/clock.h"
 #include "base/random.h"
 #include "harch/v1/harch.pb.h"
 #include "resource/topology.h"
 #include "sched/scheduler.h"
 #include "carbon/signal.h"
+#include "server/footprint.h"
 #include "server/records.h"
 #include "store/store.h"
 
@@ -75,6 +77,8 @@ class ControlPlane {
   Result<v1::FleetSummary> Summary(const v1::FleetSummaryRequest& req);
   Result<v1::FleetQueryResponse> Query(const v1::FleetQueryRequest& req);
   Result<v1::ListQueuesResponse> ListQueues(const v1::ListQueuesRequest& req);
+  // Footprint totals per hub and per tenant (footprint_api.cc; HTTP GET /v1/footprint).
+  Result<v1::FootprintTotals> Footprints(const v1::FootprintRequest& req);
 
   // Jobs that reached the scheduler's placement, with the time from submission to the durable
   // placement (for benchmarks).
@@ -122,6 +126,12 @@ class ControlPlane {
   std::string NodeDoc(const std::string& name) const;
   v1::Node NodeView(NodeIdx idx) const;
   Result<NodeIdx> FindNode(const std::string& name) const;
+  // REQUIRES: mu_ held. Checks a heartbeat's GPU power readings (before anything changes), then
+  // charges the energy since each GPU's previous reading to the jobs holding it (nodes.cc).
+  Status CheckGpuPower(NodeIdx idx, const v1::HeartbeatRequest& req) const;
+  void ChargeGpuPower(NodeIdx idx, const v1::HeartbeatRequest& req);
+  // REQUIRES: mu_ held. The job's footprint with its measured energy (footprint_api.cc).
+  v1::Footprint FootprintOf(const Entry& e) const;
 
   const ControlPlaneOptions options_;
   std::unique_ptr<CarbonSignal> carbon_;
@@ -143,6 +153,10 @@ class ControlPlane {
   std::set<uint64_t> backoff_;  // pending jobs waiting out a retry backoff (not in sched_)
   std::vector<uint64_t> touched_;  // jobs written by the batch being built
   std::vector<Duration> placement_latencies_;
+  // GPU power: each GPU's last reading, by (node, GPU index), and the energy measured for each
+  // job (by id). Kept in memory: after a restart the model covers what was measured before.
+  std::map<std::pair<std::string, int>, GpuPowerReading> last_power_;
+  std::map<uint64_t, MeasuredEnergy> measured_;
   std::thread loop_;
 };
 

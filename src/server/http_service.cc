@@ -203,6 +203,22 @@ void HttpService::Routes() {
     return cp->ListQueues(v1::ListQueuesRequest{});
   }));
 
+  // Footprint totals per hub and tenant (server/footprint.h).
+  http_->Get("/v1/footprint", handle(false, [cp](Req req) -> Result<v1::FootprintTotals> {
+    for (const auto& [key, value] : req.params) {
+      if (key != "tenant" && key != "hub" && key != "from" && key != "to") {
+        return InvalidArgument(key + ": unknown parameter (tenant, hub, from, to)");
+      }
+      if (req.get_param_value_count(key.c_str()) > 1) return InvalidArgument(key + ": given more than once");
+    }
+    v1::FootprintRequest m;
+    m.set_tenant(req.get_param_value("tenant"));
+    m.set_hub(req.get_param_value("hub"));
+    m.set_from(req.get_param_value("from"));
+    m.set_to(req.get_param_value("to"));
+    return cp->Footprints(m);
+  }));
+
   // The Carbon Aware SDK's WebAPI (server/carbon_aware.h): reads only, answered from --carbon.
   // Hubs never change after Open, so their zones are copied once.
   auto hubs = std::make_shared<std::vector<CarbonAwareHub>>();

@@ -1,6 +1,7 @@
-// ControlPlane: agents (register, heartbeat), node timeouts and the node API.
+// ControlPlane: agents (register, heartbeat, GPU power readings), node timeouts and the node API.
 #include <iostream>
 
+#include "resource/gpu_model.h"
 #include "server/control_plane.h"
 
 namespace harch {
@@ -116,6 +117,7 @@ Result<v1::HeartbeatResponse> ControlPlane::Heartbeat(const v1::HeartbeatRequest
     if (!info.registered) {
       return FailedPrecondition("name: node " + req.name() + " has not registered");
     }
+    HARCH_RETURN_IF_ERROR(CheckGpuPower(idx, req));
     const Time now = clock_.Now();
     info.last_heartbeat = now;
     if (info.down) {
@@ -124,6 +126,8 @@ Result<v1::HeartbeatResponse> ControlPlane::Heartbeat(const v1::HeartbeatRequest
       std::cerr << "harch server: node " << req.name() << " is back\n";
       dirty_ = true;
     }
+    // Before the tasks' news: a job whose tasks ended in this heartbeat held its GPUs until now.
+    ChargeGpuPower(idx, req);
     WriteBatch batch;
     std::set<std::string> reported;
     std::set<uint64_t> changed;
@@ -253,6 +257,90 @@ Result<v1::HeartbeatResponse> ControlPlane::Heartbeat(const v1::HeartbeatRequest
   }
   if (ticket) HARCH_RETURN_IF_ERROR(store_->Wait(ticket));
   return out;
+}
+
+namespace {
+std::chrono::system_clock::time_point FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::seconds(ts.seconds()) + std::chrono::nanoseconds(ts.nanos())));
+}
+
+// The share of a GPU's energy that a grant takes: its milli-GPUs, or a MIG instance's compute
+// slices out of the GPU's.
+double EnergyShare(const GpuGrant& g) {
+  if (g.mig_shape < 0) return g.milli.value / 1000.0;
+  int most = 1;
+  for (const MigShape& s : MigShapes()) most = std::max(most, s.compute_slices);
+  return static_cast<double>(MigShapes()[g.mig_shape].compute_slices) / most;
+}
+}  // namespace
+
+Status ControlPlane::CheckGpuPower(NodeIdx idx, const v1::HeartbeatRequest& req) const {
+  const Node& node = topo_.node(idx);
+  for (int i = 0; i < req.gpu_power_size(); ++i) {
+    const v1::GpuPowerSample& p = req.gpu_power(i);
+    const std::string at = "gpu_power[" + std::to_string(i) + "]";
+    if (p.index() < 0 || p.index() >= static_cast<int>(node.gpus.size())) {
+      return InvalidArgument(at + ".index: " + std::to_string(p.index()) + " is not a GPU of node " +
+                             node.id + " (it has " + std::to_string(node.gpus.size()) + ")");
+    }
+    if (!p.has_time() || p.time().nanos() < 0 || p.time().nanos() > 999'999'999) {
+      return InvalidArgument(at + ".time: required (when the GPU was read)");
+    }
+    if (!p.has_energy_mj() && !p.has_power_mw()) {
+      return InvalidArgument(at + ": needs energy_mj or power_mw");
+    }
+  }
+  return Status::Ok();
+}
+
+void ControlPlane::ChargeGpuPower(NodeIdx idx, const v1::HeartbeatRequest& req) {
+  const Node& node = topo_.node(idx);
+  for (const v1::GpuPowerSample& p : req.gpu_power()) {
+    GpuPowerReading cur;
+    cur.index = p.index();
+    cur.time = FromTimestamp(p.time());
+    if (p.has_energy_mj()) cur.energy_mj = p.energy_mj();
+    if (p.has_power_mw()) cur.power_mw = p.power_mw();
+    auto [it, first] = last_power_.try_emplace({node.id, p.index()}, cur);
+    if (first) continue;
+    const GpuPowerReading prev = std::exchange(it->second, cur);
+    // Over a longer gap (the node was down) it is not known who held the GPU when.
+    if (cur.time - prev.time > options_.node_timeout) continue;
+    const auto joules = EnergyBetween(prev, cur);
+    if (!joules) continue;
+    const Time t0 = std::chrono::time_point_cast<Duration>(prev.time);
+    const Time t1 = std::chrono::time_point_cast<Duration>(cur.time);
+    GpuIdx gpu{};
+    bool found = false;
+    for (GpuIdx g : node.gpus) {
+      if (topo_.gpu(g).index == p.index()) {
+        gpu = g;
+        found = true;
+      }
+    }
+    if (!found) continue;
+    const std::string& hub = topo_.hub(node.hub).id;
+    const std::string& model = topo_.model_of(gpu).name;
+    // The jobs holding the GPU with their runs open (their tasks have started): each gets its
+    // share of the interval since its run began.
+    for (uint64_t id : active_) {
+      const Entry& e = jobs_.at(id);
+      if (e.rec.runs.empty() || e.rec.runs.back().end) continue;
+      const Time from = std::max(t0, e.rec.runs.back().start);
+      if (t1 <= from) continue;
+      const double part = std::chrono::duration<double>(t1 - from).count() /
+                          std::chrono::duration<double>(t1 - t0).count();
+      for (const GroupPlacement& gp : e.rec.placement) {
+        for (const GpuGrant& g : gp.grants) {
+          if (g.gpu != gpu) continue;
+          measured_[id].Add(hub, model, from, t1, *joules * part * EnergyShare(g),
+                            g.mig_shape >= 0 ? 1.0 : g.milli.value / 1000.0);
+        }
+      }
+    }
+  }
 }
 
 void ControlPlane::CheckNodes(Time now, WriteBatch* batch) {
