@@ -31,8 +31,7 @@ std::optional<CarbonSignal::Plan> CarbonSignal::BestStart(std::string_view zone,
   std::optional<Plan> plan;
   if (const IntensitySeries* truth = Zone(zone)) {
     const Duration horizon = std::min(config_.forecast_horizon, latest_start + duration - earliest);
-    const IntensitySeries forecast =
-        Forecast(*truth, earliest, horizon, config_.forecast_error, job * 0x9e3779b97f4a7c15ULL ^ std::hash<std::string_view>{}(zone));
+    const IntensitySeries forecast = JobForecast(*truth, zone, job, earliest, horizon);
     // Only starts whose whole run the forecast covers are candidates.
     const Time last = std::min(latest_start, earliest + horizon - duration);
     if (auto start = harch::BestStart(forecast, earliest, last, duration, config_.shift_step)) {
@@ -41,6 +40,32 @@ std::optional<CarbonSignal::Plan> CarbonSignal::BestStart(std::string_view zone,
   }
   plans_.emplace(key, plan);
   return plan;
+}
+
+std::optional<CarbonSignal::SlotPlan> CarbonSignal::BestSlots(std::string_view zone, uint64_t job, Time earliest,
+                                                              Time deadline, Duration duration) const {
+  const auto key = std::make_tuple(std::string(zone), job, earliest, deadline, duration);
+  auto it = slot_plans_.find(key);
+  if (it != slot_plans_.end()) return it->second;
+  std::optional<SlotPlan> plan;
+  if (const IntensitySeries* truth = Zone(zone)) {
+    const Duration horizon = std::min(config_.forecast_horizon, deadline - earliest);
+    const IntensitySeries forecast = JobForecast(*truth, zone, job, earliest, horizon);
+    if (auto windows = harch::BestSlots(forecast, earliest, earliest + horizon, duration, config_.shift_step)) {
+      double integral = 0;
+      for (const Window& w : *windows) integral += forecast.IntegralHours(w.start, w.end).value_or(0);
+      const double hours = std::chrono::duration<double, std::ratio<3600>>(duration).count();
+      plan = SlotPlan{std::move(*windows), hours > 0 ? integral / hours : 0};
+    }
+  }
+  slot_plans_.emplace(key, plan);
+  return plan;
+}
+
+IntensitySeries CarbonSignal::JobForecast(const IntensitySeries& truth, std::string_view zone, uint64_t job,
+                                          Time earliest, Duration horizon) const {
+  return Forecast(truth, earliest, horizon, config_.forecast_error,
+                  job * 0x9e3779b97f4a7c15ULL ^ std::hash<std::string_view>{}(zone));
 }
 
 }  // namespace harch

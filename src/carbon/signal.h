@@ -15,6 +15,7 @@
 
 #include "carbon/config.h"
 #include "carbon/intensity.h"
+#include "carbon/shifting.h"
 
 namespace harch {
 
@@ -39,10 +40,23 @@ class CarbonSignal {
   std::optional<Plan> BestStart(std::string_view zone, uint64_t job, Time earliest, Time latest_start,
                                 Duration duration) const;
 
+  // For interruptible work: the cleanest slots of [earliest, deadline) in `zone` that together
+  // give `duration` of running time, on the same per-job forecast, merged into windows in time
+  // order. nullopt when the zone has no series covering the window or it is too short.
+  struct SlotPlan {
+    std::vector<Window> windows;
+    double forecast_mean = 0;  // over the slots, by the forecast
+  };
+  std::optional<SlotPlan> BestSlots(std::string_view zone, uint64_t job, Time earliest, Time deadline,
+                                    Duration duration) const;
+
  private:
+  IntensitySeries JobForecast(const IntensitySeries& truth, std::string_view zone, uint64_t job, Time earliest,
+                              Duration horizon) const;
   CarbonConfig config_;
   std::map<std::string, IntensitySeries> zones_;
   mutable std::map<std::tuple<std::string, uint64_t, Time, Time, Duration>, std::optional<Plan>> plans_;
+  mutable std::map<std::tuple<std::string, uint64_t, Time, Time, Duration>, std::optional<SlotPlan>> slot_plans_;
 };
 
 }  // namespace harch

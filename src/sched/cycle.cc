@@ -99,6 +99,7 @@ CycleStats Scheduler::Schedule() {
   CycleStats stats;
   const Time now = clock_->Now();
   tenants_.Advance(now);
+  PauseForCarbon();
   std::vector<JobId> order = QueueOrder();
   cycle_reservation_.reset();
   PassResult result;

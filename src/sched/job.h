@@ -50,6 +50,8 @@ struct Job {
   int attempts = 0;     // times it started
   int preemptions = 0;
   int losses = 0;       // times its node or GPU died under it
+  int pauses = 0;       // times an interruptible job was paused for a cleaner slot
+  Duration progress{0};  // run time kept from runs that ended in a pause (work not lost)
   std::vector<GroupPlacement> placement;  // while running
   // While pending: the blocking constraint and a sentence naming the closest option.
   std::string pending_constraint;

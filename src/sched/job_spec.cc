@@ -344,6 +344,7 @@ void ReadSpec(YamlContext& ctx, const YAML::Node& n, JobSpec* spec) {
   }
   m.OptionalBool("preemptible", &spec->preemptible);
   m.OptionalBool("spotTolerant", &spec->spot_tolerant);
+  m.OptionalBool("interruptible", &spec->interruptible);
   int64_t retries = spec->max_retries;
   m.OptionalInt("maxRetries", &retries, 0, kMaxRetries);
   spec->max_retries = static_cast<int>(retries);

@@ -97,6 +97,9 @@ struct JobSpec {
   LatencySensitivity latency = LatencySensitivity::kLow;
   bool preemptible = true;
   bool spot_tolerant = false;
+  // It checkpoints: it may be paused and resumed later without losing work (carbon shifting
+  // runs it in the cleanest slots before its deadline; see CarbonSlots).
+  bool interruptible = false;
   std::vector<TaskGroupSpec> task_groups;
   std::vector<DataObject> data;
   std::optional<Duration> expected_duration;

@@ -295,12 +295,16 @@ void Scheduler::Evict(Job& job, const std::string& type, const std::string& reas
   job.started.reset();
   if (type == "Preempted") ++job.preemptions;
   if (type == "Lost") ++job.losses;
+  if (type == "Paused") ++job.pauses;
   running_.erase(job.id);
   ++releases_;
   pending_.insert(job.id);
   // Its reason until the next cycle looks at it again.
-  job.pending_constraint = type == "Preempted" ? "preempted" : type == "Drained" ? "drained" : "lost";
-  job.pending_reason = reason + "; requeued";
+  job.pending_constraint = type == "Preempted" ? "preempted"
+                           : type == "Drained" ? "drained"
+                           : type == "Paused"  ? "carbon"
+                                               : "lost";
+  job.pending_reason = type == "Paused" ? reason : reason + "; requeued";
   Emit(job, type, job.pending_reason);
 }
 
@@ -322,7 +326,39 @@ std::optional<Time> Scheduler::NextWakeup() const {
     const auto& at = jobs_.at(id).retry_at;
     if (at && (!next || *at < *next)) next = at;
   }
+  if (CarbonShifting()) {
+    const SchedContext ctx{*topo_, tenants_, *this, clock_->Now(), carbon_};
+    for (JobId id : running_) {
+      const auto slots = CarbonSlots(ctx, jobs_.at(id));
+      if (!slots) continue;
+      // A job to pause is due now (its slot has ended); a running one when its slot ends.
+      const std::optional<Time> due = slots->run ? slots->change : ctx.now;
+      if (due && (!next || *due < *next)) next = due;
+    }
+  }
   return next;
+}
+
+bool Scheduler::CarbonShifting() const {
+  if (!carbon_) return false;
+  return std::any_of(profile_.filters.begin(), profile_.filters.end(),
+                     [](const auto& f) { return f->Name() == "carbon"; });
+}
+
+void Scheduler::PauseForCarbon() {
+  if (!CarbonShifting()) return;
+  const Time now = clock_->Now();
+  const SchedContext ctx{*topo_, tenants_, *this, now, carbon_};
+  std::vector<std::pair<JobId, std::string>> pause;
+  for (JobId id : running_) {
+    const auto slots = CarbonSlots(ctx, jobs_.at(id));
+    if (slots && !slots->run) pause.emplace_back(id, slots->reason);
+  }
+  for (const auto& [id, reason] : pause) {
+    Job& job = jobs_.at(id);
+    job.progress += now - *job.started;
+    Evict(job, "Paused", reason);
+  }
 }
 
 std::vector<SchedEvent> Scheduler::TakeEvents() { return std::exchange(events_, {}); }

@@ -15,6 +15,7 @@
 //   3. places jobs in that order: filters -> candidate plans -> scores -> reserve (every task
 //      group or none) -> permit (quota) -> bind; the first job blocked by capacity gets an EASY
 //      reservation, and later jobs start only if they end before it or avoid its GPUs;
+//   0. pauses interruptible jobs whose clean slot has ended (carbon shifting);
 //   4. preemption for blocked jobs of a higher priority class (or tenants reclaiming their
 //      guarantee): the cheapest set of preemptible victims, which are requeued, never lost.
 // Every pending job carries the blocking constraint and a reason; every placement records the
@@ -98,8 +99,9 @@ class Scheduler final : public JobDirectory {
   Status Forget(JobId id);
 
   CycleStats Schedule();
-  // The earliest time a pending job waits for (a cleaner hour), for drivers that run cycles on
-  // events only (the simulator): a cycle then is due, though nothing else happens.
+  // The earliest time a pending job waits for (a cleaner hour), or a running interruptible job's
+  // clean slot ends, for drivers that run cycles on events only (the simulator): a cycle then is
+  // due, though nothing else happens.
   std::optional<Time> NextWakeup() const;
   // Carbon data for the carbon plugins; null (the default) turns them off.
   void SetCarbon(const CarbonSignal* carbon) { carbon_ = carbon; }
@@ -228,14 +230,19 @@ class Scheduler final : public JobDirectory {
   std::optional<Reservation> Reserve(
       const Job& head, const std::vector<std::pair<JobId, std::vector<GroupPlacement>>>& made);
   bool TryPreempt(Job& job);
+  // Interruptible jobs outside their clean slots (CarbonSlots) are paused: evicted with type
+  // "Paused", their run time kept as progress, pending until their next slot.
+  void PauseForCarbon();
+  bool CarbonShifting() const;  // carbon data and a profile with the carbon filter
   struct NodeVictims {
-    bool could_hold = false;  // a replica might fit there once they are gone
-    int max_priority = std::numeric_limits<int>::min();
-    int64_t milli = 0;
+    bool could_hold = false;  // a replica might fit there once victims[0, enough) are gone
+    size_t enough = 0;
+    int max_priority = std::numeric_limits<int>::min();  // of victims[0, enough)
+    int64_t milli = 0;                                   // of victims[0, enough)
     std::vector<Job*> victims;  // in cost order
   };
   // Preemption candidates grouped by node: nodes that could hold a replica first, then by the
-  // highest victim priority and the victims' GPUs.
+  // highest priority and the GPUs of the cheapest victims that could make room there.
   std::vector<NodeVictims> VictimsByNode(const Job& job, const std::vector<Job*>& candidates) const;
 
   void Bind(Job& job, std::vector<GroupPlacement> groups);

@@ -154,7 +154,10 @@ void ControlPlane::Loop() {
     CheckNodes(now, &batch);
     StartDueRetries(now, &batch);
     std::vector<uint64_t> placed;
-    if (sched_->pending_count() > 0) {
+    // A cycle when work waits, or when a running job's time is up (an interruptible job's clean
+    // slot ended: the cycle pauses it).
+    const auto wake = sched_->pending_count() > 0 ? std::nullopt : sched_->NextWakeup();
+    if (sched_->pending_count() > 0 || (wake && *wake <= now)) {
       sched_->Schedule();
       ApplySchedulerEvents(now, &batch, &placed);
     }
@@ -217,7 +220,8 @@ void ControlPlane::ApplySchedulerEvents(Time now, WriteBatch* batch, std::vector
       AssignTasks(e);
       active_.insert(e.rec.id);
       if (placed) placed->push_back(e.rec.id);
-    } else if (ev.type == "Preempted" || ev.type == "Lost" || ev.type == "Drained") {
+    } else if (ev.type == "Preempted" || ev.type == "Lost" || ev.type == "Drained" || ev.type == "Paused") {
+      CloseRuns(e.rec, now);  // its GPUs stop counting towards its footprint now
       e.rec.phase = Phase::kPending;
       e.rec.reason = ev.message;
       e.rec.placement.clear();

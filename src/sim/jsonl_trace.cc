@@ -30,7 +30,7 @@ constexpr int kMaxNesting = 16;
 
 constexpr std::string_view kFields[] = {
     "id", "arrival_s", "duration_s", "expected_s", "deadline_s", "tenant", "kind", "priority", "latency",
-    "preemptible", "replicas", "gpus_per_replica", "gpu_share", "mig", "models", "min_memory",
+    "preemptible", "interruptible", "replicas", "gpus_per_replica", "gpu_share", "mig", "models", "min_memory",
     "nvlink", "exclusive", "jurisdiction", "cpu", "memory", "qos"};
 
 // A failed field: "field: message".
@@ -280,6 +280,7 @@ std::optional<std::string> ParseLine(std::string_view line, const std::string& f
     }
   }
   f.Bool("preemptible", &spec.preemptible);
+  f.Bool("interruptible", &spec.interruptible);
 
   TaskGroupSpec& group = spec.task_groups.emplace_back();
   group.name = "main";

@@ -133,6 +133,7 @@ nlohmann::json SummaryJson(const std::vector<JobOutcome>& jobs, const RunMetrics
           {"queue_delay_p99_s", Round6(b.p99)},
           {"fragmentation_mean", Round6(makespan_s > 0 ? m.fragmentation_seconds / makespan_s : 0.0)},
           {"preemptions", m.preemptions},
+          {"carbon_pauses", m.carbon_pauses},
           {"jobs_lost", m.jobs_lost},
           {"sovereignty_violations", m.sovereignty_violations},
           {"max_allocated_gpus", Round6(static_cast<double>(m.max_allocated_milli) / 1000.0)},

@@ -24,6 +24,7 @@ struct RunMetrics {
   double fragmentation_seconds = 0;  // time integral of the fragmentation ratio
   int64_t max_allocated_milli = 0;
   int64_t preemptions = 0;
+  int64_t carbon_pauses = 0;  // interruptible jobs paused between clean slots (work kept)
   int64_t jobs_lost = 0;
   int64_t jobs_requeued = 0;
   int64_t node_failures = 0;

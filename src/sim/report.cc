@@ -228,6 +228,7 @@ const std::vector<Group>& Groups() {
         {"jobs_rejected", "rejected", K::kCount, B::kLower, false, true, ""},
         {"jobs_lost", "lost", K::kCount, B::kLower, false, true, ""},
         {"preemptions", "preemptions", K::kCount, B::kLower, false, true, ""},
+        {"carbon_pauses", "pauses for clean slots", K::kCount, B::kNone, false, true, ""},
         {"deadline_misses", "deadline misses", K::kCount, B::kLower, true, true, ""}}},
       {"Carbon and cost (--carbon)",
        {{"energy_kwh", "energy", K::kNumber, B::kLower, true, true, "kWh"},

@@ -51,6 +51,7 @@ struct Track {
   std::optional<Time> completed;
   int64_t milli = 0;  // while running
   std::optional<Time> run_start;  // the current attempt's start, for carbon accounting
+  Duration done{0};               // service time kept from runs that ended in a pause
   std::vector<GroupPlacement> placement;  // the current attempt's
 };
 
@@ -211,11 +212,19 @@ class Simulation {
       allocated_milli_ += t.milli;
       metrics_.max_allocated_milli = std::max(metrics_.max_allocated_milli, allocated_milli_);
       CheckSovereignty(*job);
-      Push({now + workload_.jobs[it->second].service, EventType::kCompletion, 0, it->second, t.attempt});
+      Push({now + workload_.jobs[it->second].service - t.done, EventType::kCompletion, 0, it->second, t.attempt});
+    } else if (ev.type == "Paused") {  // an interruptible job between clean slots: work kept
+      ++metrics_.carbon_pauses;
+      ++t.attempt;  // its pending completion no longer applies
+      t.done += now - *t.run_start;
+      HARCH_RETURN_IF_ERROR(EndRun(t, workload_.jobs[it->second], now));
+      allocated_milli_ -= t.milli;
+      t.milli = 0;
     } else if (ev.type == "Preempted" || ev.type == "Lost") {
       (ev.type == "Preempted" ? metrics_.preemptions : metrics_.jobs_lost) += 1;
       ++metrics_.jobs_requeued;
       ++t.attempt;  // its pending completion no longer applies
+      t.done = Duration{0};  // it starts over
       HARCH_RETURN_IF_ERROR(EndRun(t, workload_.jobs[it->second], now));
       allocated_milli_ -= t.milli;
       t.milli = 0;

@@ -1,8 +1,10 @@
 // "carbon" (filter): temporal and geographic shifting of flexible work. A job that may wait (see
 // CarbonLatestStart) starts at the cleanest time its forecast offers, over every hub it may run
 // in, and never later than it must start by; until then it is pending with constraint "carbon"
-// and the time it waits for. Latency-sensitive work is never delayed.
-// "carbon" (score): among the candidate hubs, the cleaner now scores higher.
+// and the time it waits for. Interruptible work runs in the cleanest slots before its deadline
+// instead (CarbonSlots): the scheduler pauses it when a slot ends and resumes it at the next.
+// Latency-sensitive work is never delayed.
+// The "carbon" score (geographic shifting) is in carbon_score.cc.
 #include <algorithm>
 #include <cmath>
 
@@ -11,20 +13,31 @@
 
 namespace harch {
 
-std::optional<Time> CarbonLatestStart(const Job& job) {
+namespace {
+
+// The time by which a job the carbon filter may shift must have finished: the earlier of its
+// deadline and submission + window + expected duration. nullopt for work that is never shifted.
+std::optional<Time> CarbonEnd(const Job& job) {
   const JobSpec& s = job.spec;
   if (!s.expected_duration || *s.expected_duration <= Duration{0}) return std::nullopt;
   if (s.latency == LatencySensitivity::kHigh || s.kind == WorkloadKind::kInference ||
       s.kind == WorkloadKind::kInteractive) {
     return std::nullopt;
   }
-  std::optional<Time> latest;
-  if (s.flexibility_window) latest = job.submitted + *s.flexibility_window;  // 0: may not move
-  if (s.deadline) {
-    const Time by = *s.deadline - *s.expected_duration;
-    latest = latest ? std::min(*latest, by) : by;
-  }
-  return latest;
+  std::optional<Time> end;
+  if (s.flexibility_window) end = job.submitted + *s.flexibility_window + *s.expected_duration;  // 0: may not move
+  if (s.deadline) end = end ? std::min(*end, *s.deadline) : *s.deadline;
+  return end;
+}
+
+}  // namespace
+
+std::optional<Time> CarbonLatestStart(const Job& job) {
+  const auto end = CarbonEnd(job);
+  if (!end) return std::nullopt;
+  const Duration left = *job.spec.expected_duration - job.progress;  // progress: kept by pauses
+  if (left <= Duration{0}) return std::nullopt;
+  return *end - left;
 }
 
 namespace {
@@ -73,6 +86,21 @@ std::optional<NoFit> CapHubs(const SchedContext& ctx, const Job& job, PlacementR
   return std::nullopt;
 }
 
+// "2h", "1h30m", "45m", "6s": whole seconds, largest units first, zeros left out.
+std::string DurationText(Duration d) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  if (s == 0) return "0s";
+  std::string out;
+  if (s >= 3600) out += std::to_string(s / 3600) + "h";
+  if (s % 3600 >= 60) out += std::to_string(s % 3600 / 60) + "m";
+  if (s % 60) out += std::to_string(s % 60) + "s";
+  return out;
+}
+
+std::string ZoneText(const Hub& hub) {
+  return hub.id + (hub.carbon_zone_stand_in ? " (stand-in zone " + hub.carbon_zone + ")" : "");
+}
+
 class CarbonFilter final : public FilterPlugin {
  public:
   std::string_view Name() const override { return "carbon"; }
@@ -82,6 +110,12 @@ class CarbonFilter final : public FilterPlugin {
     const auto latest = CarbonLatestStart(job);
     if (!latest || ctx.now >= *latest) return std::nullopt;
     if (auto capped = CapHubs(ctx, job, req)) return capped;
+    if (auto slots = CarbonSlots(ctx, job)) {
+      if (slots->run) return std::nullopt;
+      NoFit why{"carbon", slots->reason, false};
+      why.retry_at = slots->change;
+      return why;
+    }
     const Duration run = *job.spec.expected_duration;
     std::optional<CarbonSignal::Plan> best;
     const Hub* best_hub = nullptr;
@@ -96,8 +130,7 @@ class CarbonFilter final : public FilterPlugin {
     }
     if (!best || best->start <= ctx.now) return std::nullopt;
     std::string reason = "waiting for a cleaner window: about " + Grams(best->forecast_mean) + " in " +
-                         best_hub->id + (best_hub->carbon_zone_stand_in ? " (stand-in zone " + best_hub->carbon_zone + ")" : "") +
-                         " from " + FormatTime(best->start);
+                         ZoneText(*best_hub) + " from " + FormatTime(best->start);
     if (auto now = ctx.carbon->Intensity(best_hub->carbon_zone, ctx.now)) reason += " (" + Grams(*now) + " now)";
     reason += "; it starts by " + FormatTime(*latest) + " at the latest";
     NoFit why{"carbon", reason, false};
@@ -106,25 +139,63 @@ class CarbonFilter final : public FilterPlugin {
   }
 };
 
-class CarbonScore final : public ScorePlugin {
- public:
-  std::string_view Name() const override { return "carbon"; }
-  double Score(const SchedContext& ctx, const Job& job, const TaskGroupSpec&, const Plan& plan) const override {
-    if (!ctx.carbon || plan.grants.empty() || job.spec.latency == LatencySensitivity::kHigh) return 1.0;
-    const Hub& hub = ctx.topo.hub(ctx.topo.gpu(plan.grants.front().gpu).hub);
-    const auto here = ctx.carbon->Intensity(hub.carbon_zone, ctx.now);
-    if (!here || *here <= 0) return 0.5;
-    double cleanest = *here;
-    for (const Hub& h : ctx.topo.hubs()) {
-      if (auto v = ctx.carbon->Intensity(h.carbon_zone, ctx.now)) cleanest = std::min(cleanest, *v);
-    }
-    return cleanest / *here;  // 1 for the cleanest hub, less the dirtier
-  }
-};
-
 }  // namespace
 
+std::optional<CarbonSlotDecision> CarbonSlots(const SchedContext& ctx, const Job& job) {
+  if (!ctx.carbon || !job.spec.interruptible) return std::nullopt;
+  const auto end = CarbonEnd(job);
+  if (!end) return std::nullopt;
+  const Duration run = *job.spec.expected_duration;
+  // The plan is decided once, on the forecast of the job's submission, over the hubs its data
+  // allows (the same set the sovereignty filter enforces): the same answer every cycle.
+  const auto allowed = AllowedJurisdiction(job.spec);
+  std::optional<CarbonSignal::SlotPlan> best;
+  const Hub* best_hub = nullptr;
+  for (const Hub& hub : ctx.topo.hubs()) {
+    if (allowed && std::find(allowed->begin(), allowed->end(), hub.country) == allowed->end()) continue;
+    auto plan = ctx.carbon->BestSlots(hub.carbon_zone, job.id.value, job.submitted, *end, run);
+    if (plan && (!best || plan->forecast_mean < best->forecast_mean)) {
+      best = std::move(plan);
+      best_hub = &hub;
+    }
+  }
+  if (!best) return std::nullopt;
+  const Time now = ctx.now;
+  Duration left = run - job.progress;
+  if (job.state == JobState::kRunning && job.started) left -= now - *job.started;
+  CarbonSlotDecision d;
+  if (left <= Duration{0}) return d;  // ran as long as expected: never paused
+  Duration planned{0};                // planned running time from now on
+  const Window* current = nullptr;
+  const Window* next = nullptr;
+  for (const Window& w : best->windows) {
+    if (w.end <= now) continue;
+    planned += w.end - std::max(w.start, now);
+    if (w.start <= now) {
+      current = &w;
+    } else if (!next) {
+      next = &w;
+    }
+  }
+  // Behind the plan by this much: it runs on until it has caught up.
+  const Duration behind = left - planned;
+  if (current) {
+    d.change = current->end + std::max(behind, Duration{0});
+    return d;
+  }
+  if (behind > Duration{0} || !next) {
+    d.change = now + std::max(behind, Duration{0});
+    return d;
+  }
+  d.run = false;
+  d.change = next->start;
+  d.reason = "interruptible; waiting for its next clean slot: about " + Grams(best->forecast_mean) +
+             " planned in " + ZoneText(*best_hub) + ", next from " + FormatTime(next->start) + "; " +
+             DurationText(run - left) + " of " + DurationText(run) + " done; it finishes by " + FormatTime(*end) +
+             " at the latest";
+  return d;
+}
+
 std::unique_ptr<FilterPlugin> MakeCarbonFilter() { return std::make_unique<CarbonFilter>(); }
-std::unique_ptr<ScorePlugin> MakeCarbonScore() { return std::make_unique<CarbonScore>(); }
 
 }  // namespace harch

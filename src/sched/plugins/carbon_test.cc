@@ -2,6 +2,7 @@
 // harch-carbon profile, on a two-hub fleet with hand-made intensity series:
 //   - flexible work waits for the cleanest forecast window and starts there;
 //   - latency-sensitive work, and work without a deadline or window, is never delayed;
+//   - interruptible work runs in its cleanest slots, paused in between, its work kept;
 //   - property: on random series, forecast errors, deadlines and job mixes, no job starts later
 //     than its deadline allows (no deadline is missed because of shifting), and no grant ever
 //     lies outside the jurisdiction the job's data allows, whatever the carbon gain elsewhere.
@@ -89,6 +90,7 @@ struct JobArgs {
   std::optional<Time> deadline;
   std::optional<Duration> window;
   std::vector<std::string> jurisdiction;  // empty: none
+  bool interruptible = false;
 };
 
 JobSpec MakeJob(const JobArgs& a) {
@@ -97,6 +99,7 @@ JobSpec MakeJob(const JobArgs& a) {
   if (!a.latency.empty()) y += "  latencySensitivity: " + a.latency + "\n";
   if (a.expected) y += "  expectedDuration: " + std::to_string(std::chrono::duration_cast<minutes>(*a.expected).count()) + "m\n";
   if (a.deadline) y += "  deadline: \"" + FormatTime(*a.deadline) + "\"\n";
+  if (a.interruptible) y += "  interruptible: true\n";
   if (a.window) y += "  flexibilityWindow: " + std::to_string(std::chrono::duration_cast<minutes>(*a.window).count()) + "m\n";
   y += "  taskGroups:\n    - name: main\n      replicas: 1\n      gpusPerReplica: " + std::to_string(a.gpus) +
        "\n      cpuPerReplica: 1\n      memoryPerReplica: 1GiB\n      command: [run]\n";
@@ -226,6 +229,80 @@ TEST_F(CarbonScheduling, CapacityScalingCapsFlexibleWorkInDirtyHoursOnly) {
   EXPECT_EQ(sched_->Find(flex[2])->state, JobState::kRunning);
 }
 
+TEST_F(CarbonScheduling, InterruptibleJobRunsInItsCleanSlotsAndIsPausedBetween) {
+  // MA: 500 g/kWh but clean at hours 2-3 (100) and 6 (150); 3 h of work due by hour 12.
+  std::vector<double> ma(48, 500.0);
+  ma[2] = ma[3] = 100.0;
+  ma[6] = 150.0;
+  Start(MakeSignal(Hourly("DIRTY", ma), Hourly("CLEAN", std::vector<double>(48, 50.0)), 0.0));
+  const JobId id = Submit({.expected = hours(3), .deadline = kStart + hours(12), .jurisdiction = {"MA"},
+                           .interruptible = true});
+  sched_->Schedule();
+  ASSERT_EQ(sched_->Find(id)->state, JobState::kPending);
+  EXPECT_EQ(sched_->Find(id)->pending_constraint, "carbon");
+  EXPECT_EQ(sched_->NextWakeup(), kStart + hours(2));
+
+  clock_.Set(kStart + hours(2));
+  sched_->Schedule();
+  ASSERT_EQ(sched_->Find(id)->state, JobState::kRunning);
+  EXPECT_EQ(HubOf(id), "ma");
+  EXPECT_EQ(sched_->NextWakeup(), kStart + hours(4));  // the slot's end
+
+  clock_.Set(kStart + hours(4));
+  sched_->Schedule();
+  const Job* job = sched_->Find(id);
+  ASSERT_EQ(job->state, JobState::kPending);
+  EXPECT_EQ(job->pauses, 1);
+  EXPECT_EQ(job->preemptions, 0);
+  EXPECT_EQ(job->progress, hours(2));
+  EXPECT_EQ(job->pending_constraint, "carbon");
+  EXPECT_NE(job->pending_reason.find("2h of 3h done"), std::string::npos) << job->pending_reason;
+  EXPECT_EQ(sched_->NextWakeup(), kStart + hours(6));
+  std::vector<std::string> types;
+  for (const auto& e : sched_->TakeEvents()) types.push_back(e.type);
+  EXPECT_NE(std::find(types.begin(), types.end(), "Paused"), types.end());
+
+  clock_.Set(kStart + hours(6));
+  sched_->Schedule();
+  ASSERT_EQ(sched_->Find(id)->state, JobState::kRunning);
+  EXPECT_EQ(sched_->NextWakeup(), kStart + hours(7));
+  clock_.Set(kStart + hours(7));
+  sched_->Schedule();  // its planned work is done: never paused past its estimate
+  EXPECT_EQ(sched_->Find(id)->state, JobState::kRunning);
+  EXPECT_EQ(sched_->NextWakeup(), std::nullopt);
+}
+
+TEST_F(CarbonScheduling, InterruptibleJobBehindItsPlanRunsUntilItHasCaughtUp) {
+  std::vector<double> ma(48, 500.0);
+  ma[2] = ma[3] = 100.0;
+  ma[6] = 150.0;
+  Start(MakeSignal(Hourly("DIRTY", ma), Hourly("CLEAN", std::vector<double>(48, 50.0)), 0.0));
+  const JobId id = Submit({.expected = hours(3), .deadline = kStart + hours(12), .jurisdiction = {"MA"},
+                           .interruptible = true});
+  sched_->Schedule();
+  clock_.Set(kStart + hours(2) + minutes(30));  // the cycle came half an hour late
+  sched_->Schedule();
+  ASSERT_EQ(sched_->Find(id)->state, JobState::kRunning);
+  clock_.Set(kStart + hours(4));
+  sched_->Schedule();
+  EXPECT_EQ(sched_->Find(id)->state, JobState::kRunning);  // 30 min behind: it goes on
+  EXPECT_EQ(sched_->NextWakeup(), kStart + hours(4) + minutes(30));
+  clock_.Set(kStart + hours(4) + minutes(30));
+  sched_->Schedule();
+  ASSERT_EQ(sched_->Find(id)->state, JobState::kPending);
+  EXPECT_EQ(sched_->Find(id)->progress, hours(2));
+}
+
+TEST_F(CarbonScheduling, InterruptibleJobWithoutCleanerSlotsRunsAtOnce) {
+  Start(MakeSignal(Hourly("DIRTY", std::vector<double>(48, 300.0)), Hourly("CLEAN", std::vector<double>(48, 300.0)), 0.0));
+  const JobId id = Submit({.expected = hours(3), .deadline = kStart + hours(12), .interruptible = true});
+  const JobId urgent = Submit({.name = "urgent", .latency = "high", .expected = hours(3),
+                               .deadline = kStart + hours(12), .interruptible = true});
+  sched_->Schedule();
+  EXPECT_EQ(sched_->Find(id)->state, JobState::kRunning);  // ties go to the earliest slots
+  EXPECT_EQ(sched_->Find(urgent)->state, JobState::kRunning);
+}
+
 // Random hourly series with day/night swings and noise.
 std::vector<double> RandomSeries(Random& rng, int hours_count) {
   std::vector<double> v;
@@ -292,9 +369,13 @@ TEST(CarbonSchedulingProperty, NoDeadlineMissedAndNoJurisdictionTraded) {
           EXPECT_LE(t + *j.spec.expected_duration, *j.spec.deadline)
               << j.spec.name << " started " << FormatTime(t) << ", deadline " << FormatTime(*j.spec.deadline);
         }
-        if (j.spec.flexibility_window) EXPECT_LE(t, job->submitted + *j.spec.flexibility_window)
+        if (j.spec.flexibility_window) {
+          EXPECT_LE(t, job->submitted + *j.spec.flexibility_window)
               << j.spec.name << " submitted " << FormatTime(job->submitted) << ", started " << FormatTime(t);
-        if (j.spec.kind == WorkloadKind::kInference) EXPECT_EQ(t, job->submitted) << j.spec.name;
+        }
+        if (j.spec.kind == WorkloadKind::kInference) {
+          EXPECT_EQ(t, job->submitted) << j.spec.name;
+        }
         // (b) every grant lies in a country its data allows.
         for (const auto& gp : job->placement) {
           for (const auto& g : gp.grants) {
@@ -323,6 +404,114 @@ TEST(CarbonSchedulingProperty, NoDeadlineMissedAndNoJurisdictionTraded) {
     }
     for (const Tracked& j : jobs) EXPECT_TRUE(j.ends.has_value()) << j.spec.name << " never ran";
   }
+}
+
+// Interruptible jobs on random series: each finishes its expected work by its deadline however
+// often it is paused, never runs outside its data's jurisdiction, and with an exact forecast
+// emits no more than it would have running at once.
+TEST(CarbonSchedulingProperty, InterruptibleWorkMeetsDeadlinesAndEmitsNoMore) {
+  int pauses = 0, jobs_paused = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Random rng(seed);
+    Topology topo = MakeFleet();
+    ManualClock clock(kStart);
+    Random sched_rng(seed);
+    const double error = seed % 2 ? 0.0 : rng.UniformDouble() * 0.2;
+    const auto dirty = Hourly("DIRTY", RandomSeries(rng, 24 * 8));
+    const auto clean = Hourly("CLEAN", RandomSeries(rng, 24 * 8));
+    CarbonSignal signal = MakeSignal(dirty, clean, error);
+    Scheduler sched(&topo, PluginRegistry::Default().MakeProfile("harch-carbon").value(), QueueConfig{},
+                    SchedulerConfig{}, &clock, &sched_rng, &clock);
+    sched.SetCarbon(&signal);
+    struct Tracked {
+      JobId id;
+      JobSpec spec;
+      Time submitted;
+      Duration done{0};
+      std::optional<Time> run_since;
+      std::optional<Time> finished;
+      std::string zone;                 // where it runs now
+      double emitted = 0, at_once = 0;  // g/kWh x h, per kW
+    };
+    std::vector<Tracked> jobs;
+    const std::vector<std::vector<std::string>> jurisdictions = {{}, {"MA"}, {"FR"}, {"MA", "FR"}};
+    auto series_of = [&](const Job* job) -> const IntensitySeries& {
+      return topo.hub(topo.gpu(job->placement.front().grants.front().gpu).hub).carbon_zone == "DIRTY" ? dirty : clean;
+    };
+    Time t = kStart;
+    Time next_arrival = kStart;
+    int n = 0;
+    while (t < kStart + hours(24 * 7)) {
+      if (t >= next_arrival && t < kStart + hours(72)) {
+        JobArgs a;
+        a.name = "j" + std::to_string(n++);
+        a.kind = "training";
+        a.gpus = static_cast<int>(rng.Uniform(1, 2));
+        a.expected = minutes(rng.Uniform(30, 12 * 60));
+        a.deadline = t + *a.expected + minutes(rng.Uniform(0, 30 * 60));
+        a.jurisdiction = jurisdictions[static_cast<size_t>(rng.Uniform(0, 3))];
+        a.interruptible = true;
+        JobSpec spec = MakeJob(a);
+        auto id = sched.Submit(spec);
+        ASSERT_TRUE(id.ok()) << id.status().ToString();
+        jobs.push_back({*id, std::move(spec), t});
+        next_arrival = t + minutes(rng.Uniform(120, 240));
+      }
+      sched.Schedule();
+      for (Tracked& j : jobs) {
+        const Job* job = sched.Find(j.id);
+        if (j.finished || !job) continue;
+        const bool running = job->state == JobState::kRunning;
+        if (running && !j.run_since) {
+          j.run_since = t;
+          j.zone = topo.hub(topo.gpu(job->placement.front().grants.front().gpu).hub).carbon_zone;
+          for (const auto& gp : job->placement) {
+            for (const auto& g : gp.grants) {
+              const std::string& country = topo.hub(topo.gpu(g.gpu).hub).country;
+              if (j.spec.data.empty()) continue;
+              const auto& allowed = j.spec.data.front().jurisdiction;
+              EXPECT_NE(std::find(allowed.begin(), allowed.end(), country), allowed.end()) << j.spec.name;
+            }
+          }
+          if (j.done == Duration{0}) j.at_once = *series_of(job).IntegralHours(j.submitted, j.submitted + *j.spec.expected_duration);
+        } else if (!running && j.run_since) {  // paused: it ran in the zone it was placed in
+          j.emitted += *(j.zone == "DIRTY" ? dirty : clean).IntegralHours(*j.run_since, t);
+          j.done += t - *j.run_since;
+          j.run_since.reset();
+        }
+      }
+      // The next instant: a pause or resume, or a job's work running out; half-hour ticks else.
+      Time next = t + minutes(30);
+      if (auto wake = sched.NextWakeup(); wake && *wake > t) next = std::min(next, *wake);
+      for (const Tracked& j : jobs) {
+        if (j.run_since && !j.finished) next = std::min(next, *j.run_since + (*j.spec.expected_duration - j.done));
+      }
+      for (Tracked& j : jobs) {
+        if (!j.run_since || j.finished) continue;
+        const Time ends = *j.run_since + (*j.spec.expected_duration - j.done);
+        if (ends > next) continue;
+        const Job* job = sched.Find(j.id);
+        j.emitted += *series_of(job).IntegralHours(*j.run_since, ends);
+        ASSERT_TRUE(sched.Finish(j.id, true).ok());
+        j.finished = ends;
+        EXPECT_LE(ends, *j.spec.deadline) << j.spec.name << " finished " << FormatTime(ends);
+      }
+      t = next;
+      clock.Set(t);
+    }
+    for (const Tracked& j : jobs) {
+      EXPECT_TRUE(j.finished.has_value()) << j.spec.name << " never finished";
+      // With an exact forecast and one hub allowed, the cleanest slots cannot emit more.
+      if (error == 0 && j.finished && j.spec.data.size() == 1 && j.spec.data[0].jurisdiction.size() == 1) {
+        EXPECT_LE(j.emitted, j.at_once + 1e-6) << j.spec.name;
+      }
+      pauses += sched.Find(j.id)->pauses;
+      jobs_paused += sched.Find(j.id)->pauses > 0;
+    }
+  }
+  // The property is about paused work: make sure there was some.
+  EXPECT_GT(jobs_paused, 20) << pauses << " pauses";
 }
 
 }  // namespace

@@ -32,6 +32,20 @@ std::unique_ptr<ScorePlugin> MakeCarbonScore();         // "carbon": cleaner hub
 // interactive or latency: high work is never delayed). nullopt for every other job.
 std::optional<Time> CarbonLatestStart(const Job& job);
 
+// Interruptible work (spec.interruptible, with an expected duration and a deadline or window,
+// not latency-sensitive) runs in the cleanest slots before its deadline, planned once on the
+// forecast of its submission over every hub its jurisdiction allows. At `ctx.now`, whether it
+// should be running, and when that answer next changes (a slot's start or end). A job behind its
+// plan (it started late, or ran longer) runs until it has caught up: the slots left after now
+// always cover the work left, so shifting never makes it miss its deadline. nullopt for every
+// other job, without carbon data, or when no zone it may use has data.
+struct CarbonSlotDecision {
+  bool run = true;
+  std::optional<Time> change;  // when to look again
+  std::string reason;          // why it waits (run == false)
+};
+std::optional<CarbonSlotDecision> CarbonSlots(const SchedContext& ctx, const Job& job);
+
 // Permit.
 std::unique_ptr<PermitPlugin> MakeQuotaPermit();        // "quota": tenant quotas
 
