@@ -19,33 +19,31 @@ std::vector<Scheduler::NodeVictims> Scheduler::VictimsByNode(
     MilliCpu cpu;
     Bytes memory;
   };
-  std::map<uint32_t, NodeVictims> by_node;
-  std::map<uint32_t, Freed> freed;
-  for (Job* v : candidates) {
-    std::set<uint32_t> nodes;
-    for (const auto& gp : v->placement) {
+  // What evicting `v` frees on node `n`.
+  auto add = [&](Freed& f, const Job& v, uint32_t n) {
+    for (const auto& gp : v.placement) {
       for (const auto& g : gp.grants) {
-        const uint32_t n = topo_->gpu(g.gpu).node.value;
-        nodes.insert(n);
-        freed[n].gpu_milli[g.gpu.value] += g.mig_shape >= 0 ? 0 : g.milli.value;
+        if (topo_->gpu(g.gpu).node.value == n) f.gpu_milli[g.gpu.value] += g.mig_shape >= 0 ? 0 : g.milli.value;
       }
       for (const auto& share : gp.node_shares) {
-        freed[share.node.value].cpu.value += share.cpu.value;
-        freed[share.node.value].memory.value += share.memory.value;
+        if (share.node.value != n) continue;
+        f.cpu.value += share.cpu.value;
+        f.memory.value += share.memory.value;
       }
     }
-    for (uint32_t n : nodes) {
-      NodeVictims& on = by_node[n];
-      on.max_priority = std::max(on.max_priority, v->spec.priority);
-      on.milli += v->AllocatedMilli();
-      on.victims.push_back(v);
+  };
+  std::map<uint32_t, NodeVictims> by_node;
+  for (Job* v : candidates) {  // in cost order, so each node's victims are too
+    std::set<uint32_t> nodes;
+    for (const auto& gp : v->placement) {
+      for (const auto& g : gp.grants) nodes.insert(topo_->gpu(g.gpu).node.value);
     }
+    for (uint32_t n : nodes) by_node[n].victims.push_back(v);
   }
-  // A necessary condition: with its candidates gone, could the node hold one replica of some
-  // group (GPUs, CPU and memory)? MIG groups are not checked here.
-  auto could_hold = [&](uint32_t n) {
+  // A necessary condition: with `f` freed, could the node hold one replica of some group (GPUs,
+  // CPU and memory)? MIG groups are not checked here.
+  auto could_hold = [&](uint32_t n, const Freed& f) {
     const Node& node = topo_->node(NodeIdx(n));
-    const Freed& f = freed[n];
     for (const auto& group : job.spec.task_groups) {
       if (node.cpu.value - (node.used_cpu.value - f.cpu.value) < group.cpu_per_replica.value ||
           node.memory.value - (node.used_memory.value - f.memory.value) < group.memory_per_replica.value) {
@@ -69,9 +67,23 @@ std::vector<Scheduler::NodeVictims> Scheduler::VictimsByNode(
     }
     return false;
   };
+  // Each node is judged by its cheapest victims that could make room (the shortest prefix in
+  // cost order), not by all of them: a node whose best-effort job is enough beats one whose
+  // only victim is of a higher class.
   std::vector<NodeVictims> out;
   for (auto& [n, on] : by_node) {
-    on.could_hold = could_hold(n);
+    Freed f;
+    for (size_t k = 0; k < on.victims.size(); ++k) {
+      const Job& v = *on.victims[k];
+      add(f, v, n);
+      on.max_priority = std::max(on.max_priority, v.spec.priority);
+      on.milli += v.AllocatedMilli();
+      if (could_hold(n, f)) {
+        on.could_hold = true;
+        on.enough = k + 1;
+        break;
+      }
+    }
     out.push_back(std::move(on));
   }
   std::stable_sort(out.begin(), out.end(), [](const NodeVictims& a, const NodeVictims& b) {
@@ -132,7 +144,12 @@ bool Scheduler::TryPreempt(Job& job) {
   const std::vector<NodeVictims> nodes = VictimsByNode(job, candidates);
   std::vector<Job*> needed;
   for (size_t i = 0; i < nodes.size() && i < kMaxNodeTrials && nodes[i].could_hold; ++i) {
-    if (fits_without(nodes[i].victims)) {
+    const std::vector<Job*> cheapest(nodes[i].victims.begin(), nodes[i].victims.begin() + static_cast<long>(nodes[i].enough));
+    if (fits_without(cheapest)) {
+      needed = cheapest;
+      break;
+    }
+    if (cheapest.size() < nodes[i].victims.size() && fits_without(nodes[i].victims)) {
       needed = nodes[i].victims;
       break;
     }
