@@ -209,6 +209,54 @@ spec:
   EXPECT_NE(refused.status().message().find("no intensity"), std::string::npos) << refused.status().ToString();
 }
 
+// An interruptible job of 2 h due in 5 h, in a zone clean (100 g/kWh) only in hours 1 and 3:
+// under harch-carbon it runs in those two hours, paused once between them, and ends at 4 h.
+// By hand: 8 H100s x 700 W x 2 h = 11.2 kWh, x 100 g/kWh = 1.12 kg.
+TEST(SimulatorTest, InterruptibleJobPausesBetweenCleanHours) {
+  const std::string dir = TempDir();
+  SimOptions o;
+  std::string fleet = kOneNode;
+  fleet.replace(fleet.find("country: MA"), 11, "country: MA\n      carbonZone: Z");
+  o.fleet_path = Write(dir, "fleet.yaml", fleet);
+  o.workload = "jsonl:" + Write(dir, "trace.jsonl",
+                                R"({"id": "a", "arrival_s": 0, "duration_s": 7200, "gpus_per_replica": 8, "deadline_s": 18000, "interruptible": true}
+)");
+  std::string csv = "Datetime (UTC),Zone Id,Carbon Intensity gCO\xe2\x82\x82" "eq/kWh (LCA)\n";
+  for (int h = 0; h < 9; ++h) {
+    csv += "2023-01-01 0" + std::to_string(h) + ":00:00,Z," + (h == 1 || h == 3 ? "100" : "500") + "\n";
+  }
+  Write(dir, "z.csv", csv);
+  o.carbon_path = Write(dir, "carbon.yaml", R"(apiVersion: harchos.io/v1alpha1
+kind: Carbon
+metadata: {name: t}
+spec:
+  forecast: {error: 0}
+  utilisation: 1
+  power: {H100-SXM: {idleWatts: 100, maxWatts: 700}}
+  embodied: {kgPerGpu: 0}
+  zones:
+    - {zone: Z, format: electricitymaps-csv, files: [z.csv]}
+)");
+  o.policy = "harch-carbon";
+  auto out = RunSimulation(o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const auto& s = out->summary;
+  EXPECT_EQ(s["jobs_completed"].get<int64_t>(), 1);
+  EXPECT_EQ(s["carbon_pauses"].get<int64_t>(), 1);
+  EXPECT_EQ(s["preemptions"].get<int64_t>(), 0);
+  EXPECT_DOUBLE_EQ(s["jct_mean_s"].get<double>(), 4 * 3600.0);
+  EXPECT_NEAR(s["energy_kwh"].get<double>(), 11.2, 1e-6);
+  EXPECT_NEAR(s["emissions_kgco2e"].get<double>(), 1.12, 1e-6);
+  EXPECT_EQ(s["deadline_misses"].get<int64_t>(), 0);
+
+  // The carbon-agnostic policy runs it at once: 2 h at 500 and 100 g/kWh.
+  o.policy = "harch";
+  out = RunSimulation(o);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->summary["carbon_pauses"].get<int64_t>(), 0);
+  EXPECT_NEAR(out->summary["emissions_kgco2e"].get<double>(), 5.6 * 0.5 + 5.6 * 0.1, 1e-6);
+}
+
 TEST(SimulatorTest, BadInputIsRefusedWithTheLine) {
   const std::string dir = TempDir();
   SimOptions o = Options(dir, "harch");

@@ -91,6 +91,7 @@ struct Config {
   // service time plus `deadline_slack_s` of arriving (flexible work for carbon shifting).
   double deadline_share = 0;
   double deadline_slack_s = 0;
+  double interruptible_share = 0;  // of the jobs with a deadline: they checkpoint (may pause)
   std::vector<SizeChoice> sizes;
   std::vector<DurationChoice> durations;
   std::vector<TenantChoice> tenants{{"default", 1}};
@@ -391,6 +392,7 @@ void ReadSpec(YamlContext& ctx, const YAML::Node& n, Config* c) {
     MapReader dm(ctx, *d, m.PathOf("deadlines"));
     dm.RequiredDouble("share", &c->deadline_share, 0, 1);
     RequiredSeconds(ctx, dm, "slack", kMaxDurationSeconds, &c->deadline_slack_s);
+    dm.OptionalDouble("interruptibleShare", &c->interruptible_share, 0, 1);
     dm.Done();
   }
   if (auto x = m.Get("expectedDuration")) {
@@ -508,7 +510,7 @@ Status ReadSynthetic(const std::string& path, std::string_view text,
     n = options.max_jobs;
   }
   enum : uint64_t { kArrivals = 1, kSizes, kDurations, kTenants, kJurisdictions, kPriorities,
-                    kKinds, kNvlink, kDeadlines };
+                    kKinds, kNvlink, kDeadlines, kInterruptible };
   Random arrivals = Stream(options.seed, kArrivals);
   Random sizes = Stream(options.seed, kSizes);
   Random durations = Stream(options.seed, kDurations);
@@ -518,6 +520,7 @@ Status ReadSynthetic(const std::string& path, std::string_view text,
   Random kinds = Stream(options.seed, kKinds);
   Random nvlink = Stream(options.seed, kNvlink);
   Random deadlines = Stream(options.seed, kDeadlines);
+  Random interruptible = Stream(options.seed, kInterruptible);
 
   out->jobs.reserve(static_cast<size_t>(n));
   double t = 0;
@@ -556,6 +559,7 @@ Status ReadSynthetic(const std::string& path, std::string_view text,
     if (c.oracle_estimates) spec.expected_duration = job.service;
     if (has_deadline && kind.latency != LatencySensitivity::kHigh) {
       job.deadline_after = job.service + SecondsToDuration(c.deadline_slack_s);
+      spec.interruptible = interruptible.Bernoulli(c.interruptible_share);
     }
     if (!where.countries.empty()) {
       DataObject& data = spec.data.emplace_back();

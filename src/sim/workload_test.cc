@@ -409,6 +409,31 @@ TEST(SyntheticTest, SameSeedSameJobsDifferentSeedDifferent) {
   EXPECT_EQ(a.dropped.at("beyond-max-jobs"), 18000);
 }
 
+TEST(SyntheticTest, DeadlinesAndInterruptibleShare) {
+  std::string yaml = kSyntheticYaml;
+  yaml += "  deadlines: {share: 0.5, slack: 12h, interruptibleShare: 0.4}\n";
+  const Workload w = Synthetic(yaml, 5, 4000);
+  int with_deadline = 0, interruptible = 0, inference_deadline = 0;
+  for (const SimJob& j : w.jobs) {
+    with_deadline += j.deadline_after.has_value();
+    interruptible += j.spec.interruptible;
+    EXPECT_TRUE(!j.spec.interruptible || j.deadline_after.has_value()) << j.id;
+    if (j.deadline_after) EXPECT_EQ(*j.deadline_after, j.service + std::chrono::hours(12)) << j.id;
+    inference_deadline += j.deadline_after && j.spec.latency == LatencySensitivity::kHigh;
+  }
+  EXPECT_EQ(inference_deadline, 0);
+  EXPECT_NEAR(static_cast<double>(interruptible) / with_deadline, 0.4, 0.05);
+  // The new draws leave every other draw as it was.
+  const Workload plain = Synthetic(kSyntheticYaml, 5, 4000);
+  for (size_t i = 0; i < plain.jobs.size(); ++i) EXPECT_EQ(Fingerprint(plain.jobs[i]), Fingerprint(w.jobs[i]));
+  std::string bad = kSyntheticYaml;
+  bad += "  deadlines: {share: 0.5, slack: 12h, interruptibleShare: 2}\n";
+  TempDir dir;
+  const auto loaded = LoadWorkload("synthetic:" + dir.Write("bad.yaml", bad), WorkloadOptions{});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("interruptibleShare"), std::string::npos) << loaded.status().message();
+}
+
 TEST(SyntheticTest, MaxJobsIsAPrefixOfTheFullRun) {
   const Workload full = Synthetic(kSyntheticYaml, 3, 500);
   const Workload head = Synthetic(kSyntheticYaml, 3, 100);
