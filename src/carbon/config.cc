@@ -1,9 +1,12 @@
 #include "carbon/config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "base/files.h"
 #include "base/time_text.h"
+#include "carbon/http_source.h"
 
 namespace harch {
 
@@ -11,6 +14,14 @@ namespace {
 
 const char* const kFormats[] = {"electricitymaps-csv", "time-series-csv", "electricitymaps-json",
                                 "watttime-json"};
+
+constexpr Duration kMinRefresh = std::chrono::seconds(10);
+constexpr Duration kMaxTimeout = std::chrono::minutes(5);
+
+bool IsEnvName(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
 
 void ReadDurationField(YamlContext& ctx, MapReader& m, std::string_view key, Duration* out) {
   if (auto n = m.Get(key)) {
@@ -24,6 +35,31 @@ void ReadDurationField(YamlContext& ctx, MapReader& m, std::string_view key, Dur
     } else {
       *out = *d;
     }
+  }
+}
+
+// A zone fetched over HTTP: the URL must be one this build can fetch and the format a JSON one.
+void ReadUrlFields(YamlContext& ctx, MapReader& z, const YAML::Node& zn, const std::string& path,
+                   ZoneSource* src) {
+  if (src->url.empty()) {
+    ctx.Fail(zn["url"], path + ".url", "must not be empty");
+  } else if (auto u = ParseHttpUrl(src->url); !u.ok()) {
+    ctx.Fail(zn["url"], path + ".url", u.status().message());
+  }
+  if (src->format != "electricitymaps-json" && src->format != "watttime-json" && !src->format.empty()) {
+    ctx.Fail(zn["url"], path + ".url",
+             "a url needs format electricitymaps-json or watttime-json, not " + src->format);
+  }
+  ReadDurationField(ctx, z, "refresh", &src->refresh);
+  if (src->refresh < kMinRefresh && z.Has("refresh")) {
+    ctx.Fail(zn["refresh"], path + ".refresh", "must be at least 10s");
+  }
+  ReadDurationField(ctx, z, "timeout", &src->timeout);
+  if (src->timeout > kMaxTimeout) ctx.Fail(zn["timeout"], path + ".timeout", "must be at most 5m");
+  z.OptionalString("tokenEnv", &src->token_env);
+  if (z.Has("tokenEnv") && !IsEnvName(src->token_env)) {
+    ctx.Fail(zn["tokenEnv"], path + ".tokenEnv",
+             "'" + src->token_env + "' is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
   }
 }
 
@@ -109,8 +145,21 @@ Result<CarbonConfig> ParseCarbonConfig(std::string_view yaml, const std::string&
                      "unknown format '" + src.format +
                          "' (electricitymaps-csv, time-series-csv, electricitymaps-json, watttime-json)");
           }
+          const YAML::Node& zn = (*zones)[i];
+          const bool has_files = z.Has("files");
+          const bool has_url = z.Has("url");
           z.OptionalStringList("files", &src.files);
-          if (src.files.empty()) ctx.Fail((*zones)[i], path + ".files", "at least one file");
+          z.OptionalString("url", &src.url);
+          if (has_files && has_url) {
+            ctx.Fail(zn["url"], path + ".url", "give files or url, not both");
+          } else if (has_url) {
+            ReadUrlFields(ctx, z, zn, path, &src);
+          } else {
+            if (src.files.empty()) ctx.Fail(zn, path + ".files", "at least one file (or a url)");
+            for (const char* key : {"refresh", "tokenEnv", "timeout"}) {
+              if (z.Has(key)) ctx.Fail(zn[key], path + "." + key, "only with url");
+            }
+          }
           z.OptionalBool("standIn", &src.stand_in);
           z.OptionalString("note", &src.note);
           z.Done();
@@ -133,9 +182,23 @@ Result<CarbonConfig> LoadCarbonConfigFile(const std::string& path) {
   return ParseCarbonConfig(text, path);
 }
 
-Result<std::map<std::string, IntensitySeries>> LoadZones(const CarbonConfig& config) {
+Result<std::map<std::string, IntensitySeries>> LoadZones(const CarbonConfig& config,
+                                                        std::map<std::string, std::string>* failed_urls) {
   std::map<std::string, IntensitySeries> out;
   for (const ZoneSource& z : config.zones) {
+    if (!z.url.empty()) {
+      auto fetched = FetchZone(z);
+      if (fetched.ok()) {
+        out[z.zone] = std::move(*fetched);
+      } else if (config.default_intensity) {
+        // The zone starts without data: its intensity is the declared default until a refresh
+        // succeeds.
+        if (failed_urls) (*failed_urls)[z.zone] = fetched.status().message();
+      } else {
+        return fetched.status().WithContext(z.ref.ToString());
+      }
+      continue;
+    }
     std::vector<IntensitySeries> parts;
     for (const std::string& f : z.files) {
       const std::string path = config.base_dir.empty() ? f : config.base_dir + "/" + f;

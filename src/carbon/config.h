@@ -21,6 +21,14 @@ struct ZoneSource {
   // electricitymaps-csv, time-series-csv, electricitymaps-json, watttime-json
   std::string format;
   std::vector<std::string> files;  // relative to the config file's folder, joined in order
+  // Instead of files (JSON formats only): an HTTP(S) endpoint fetched at load and again every
+  // `refresh` by the server (carbon/http_source.h). The token, if any, is read from the
+  // environment variable `token_env` at each fetch and sent as Electricity Maps' `auth-token`
+  // header or WattTime's `Authorization: Bearer`.
+  std::string url;
+  Duration refresh = std::chrono::minutes(5);
+  std::string token_env;
+  Duration timeout = std::chrono::seconds(10);
   bool stand_in = false;           // a real series of another place, standing in
   std::string note;                // e.g. what it stands in for
   SourceRef ref;
@@ -53,7 +61,11 @@ struct CarbonConfig {
 Result<CarbonConfig> ParseCarbonConfig(std::string_view yaml, const std::string& file);
 Result<CarbonConfig> LoadCarbonConfigFile(const std::string& path);
 
-// Reads every zone's files. Errors name the file and line.
-Result<std::map<std::string, IntensitySeries>> LoadZones(const CarbonConfig& config);
+// Reads every zone's files and fetches every zone's url. Errors name the file and line, or the
+// zone and the URL. A url that cannot be fetched is an error unless a default intensity is
+// declared: then the zone is left out (it has no data yet) and, when `failed_urls` is given,
+// the zone's error is added to it (zone -> message) for the caller to report.
+Result<std::map<std::string, IntensitySeries>> LoadZones(const CarbonConfig& config,
+                                                        std::map<std::string, std::string>* failed_urls = nullptr);
 
 }  // namespace harch

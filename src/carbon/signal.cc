@@ -1,13 +1,24 @@
 #include "carbon/signal.h"
 
+#include <iostream>
+
+#include "carbon/http_source.h"
 #include "carbon/shifting.h"
 
 namespace harch {
 
 Result<CarbonSignal> CarbonSignal::Load(const std::string& config_path) {
   HARCH_ASSIGN_OR_RETURN(CarbonConfig config, LoadCarbonConfigFile(config_path));
-  HARCH_ASSIGN_OR_RETURN(auto zones, LoadZones(config));
-  return CarbonSignal(std::move(config), std::move(zones));
+  std::map<std::string, std::string> url_failures;
+  HARCH_ASSIGN_OR_RETURN(auto zones, LoadZones(config, &url_failures));
+  for (const auto& [zone, error] : url_failures) {
+    std::cerr << "warning: " << config_path << ": " << error << " (zone " << zone
+              << " starts without data: its intensity is the defaultIntensity of " << *config.default_intensity
+              << " g/kWh until a refresh succeeds)\n";
+  }
+  CarbonSignal signal(std::move(config), std::move(zones));
+  signal.url_failures_ = std::move(url_failures);
+  return signal;
 }
 
 const IntensitySeries* CarbonSignal::Zone(std::string_view zone) const {
@@ -66,6 +77,34 @@ IntensitySeries CarbonSignal::JobForecast(const IntensitySeries& truth, std::str
                                           Time earliest, Duration horizon) const {
   return Forecast(truth, earliest, horizon, config_.forecast_error,
                   job * 0x9e3779b97f4a7c15ULL ^ std::hash<std::string_view>{}(zone));
+}
+
+size_t CarbonSignal::MergeZone(const std::string& zone, const IntensitySeries& fresh, Time now) {
+  auto it = zones_.find(zone);
+  if (it == zones_.end()) {
+    if (fresh.empty()) return 0;
+    it = zones_.emplace(zone, IntensitySeries(zone, {})).first;
+  }
+  IntensitySeries& held = it->second;
+  // History is kept for two weeks before now, or before the newest point when the data lags
+  // behind the clock (a feed of past data is never emptied by its own refresh).
+  Time newest = Time::min();
+  for (const IntensitySeries* s : {static_cast<const IntensitySeries*>(&held), &fresh}) {
+    if (!s->empty()) newest = std::max(newest, s->points().back().time);
+  }
+  if (newest == Time::min()) return 0;
+  IntensitySeries merged = MergeSeries(zone, held, fresh, std::min(now, newest) - kCarbonHistoryKept);
+  const auto same = [](const IntensityPoint& a, const IntensityPoint& b) {
+    return a.time == b.time && a.g_per_kwh == b.g_per_kwh;
+  };
+  const bool changed = !std::equal(merged.points().begin(), merged.points().end(), held.points().begin(),
+                                   held.points().end(), same);
+  if (!changed) return held.points().size();
+  held = std::move(merged);
+  // Plans were made on the old data: forget this zone's.
+  std::erase_if(plans_, [&](const auto& kv) { return std::get<0>(kv.first) == zone; });
+  std::erase_if(slot_plans_, [&](const auto& kv) { return std::get<0>(kv.first) == zone; });
+  return held.points().size();
 }
 
 }  // namespace harch

@@ -23,12 +23,26 @@ class CarbonSignal {
  public:
   CarbonSignal(CarbonConfig config, std::map<std::string, IntensitySeries> zones)
       : config_(std::move(config)), zones_(std::move(zones)) {}
+  // Reads the config and its zones' files, and fetches the zones with a url once. A url that
+  // cannot be fetched is an error unless the config declares defaultIntensity: then the zone
+  // starts without data, a warning goes to stderr and url_failures() names it.
   static Result<CarbonSignal> Load(const std::string& config_path);
 
   const CarbonConfig& config() const { return config_; }
   const IntensitySeries* Zone(std::string_view zone) const;
   // The intensity in force in `zone` at `t`: the series, else the declared default, else none.
   std::optional<double> Intensity(std::string_view zone, Time t) const;
+  const std::map<std::string, IntensitySeries>& zones() const { return zones_; }
+  // Zones whose url failed at Load (zone -> error), which started without data.
+  const std::map<std::string, std::string>& url_failures() const { return url_failures_; }
+
+  // A refreshed answer for `zone` (carbon/http_source.h MergeSeries): its points join the
+  // zone's, the fresher value wins at a time in both, points older than kCarbonHistoryKept
+  // before `now` (or before the newest point, if that is earlier) are dropped. Plans cached for
+  // the zone are forgotten when its data changed. Returns the number of points the zone now
+  // holds. Not thread-safe: under the owner's lock; pointers from Zone() stay valid (they see
+  // the new data).
+  size_t MergeZone(const std::string& zone, const IntensitySeries& fresh, Time now);
 
   struct Plan {
     Time start;
@@ -55,6 +69,7 @@ class CarbonSignal {
                               Duration horizon) const;
   CarbonConfig config_;
   std::map<std::string, IntensitySeries> zones_;
+  std::map<std::string, std::string> url_failures_;
   mutable std::map<std::tuple<std::string, uint64_t, Time, Time, Duration>, std::optional<Plan>> plans_;
   mutable std::map<std::tuple<std::string, uint64_t, Time, Time, Duration>, std::optional<SlotPlan>> slot_plans_;
 };

@@ -534,4 +534,78 @@ Result<v1::JobLogs> ControlPlane::JobLogs(const v1::LogsRequest& req) {
   return out;
 }
 
+// URL carbon zones: the refresh thread fetches outside mu_ and swaps each answer in under it.
+
+void ControlPlane::StartCarbonRefresh() {
+  if (!carbon_ || carbon_refresher_) return;
+  std::vector<ZoneSource> sources;
+  for (const ZoneSource& z : carbon_->config().zones) {
+    if (!z.url.empty()) sources.push_back(z);
+  }
+  if (sources.empty()) return;
+  std::vector<CarbonSourceState> loaded;
+  {
+    std::lock_guard lk(mu_);
+    const Time now = clock_.Now();
+    for (const ZoneSource& z : sources) {
+      CarbonSourceState s;
+      s.zone = z.zone;
+      s.last_attempt = now;  // CarbonSignal::Load fetched it
+      auto failed = carbon_->url_failures().find(z.zone);
+      if (failed != carbon_->url_failures().end()) {
+        s.failures = s.consecutive_failures = 1;
+        s.last_error = failed->second;
+      } else {
+        s.last_success = now;
+        s.successes = 1;
+        s.points = carbon_->Zone(z.zone) ? carbon_->Zone(z.zone)->points().size() : 0;
+      }
+      loaded.push_back(std::move(s));
+    }
+    auto view = std::make_shared<const CarbonSignal>(carbon_->config(), carbon_->zones());
+    std::lock_guard vk(carbon_view_mu_);
+    carbon_view_ = std::move(view);
+  }
+  carbon_refresher_ = std::make_unique<CarbonRefresher>(
+      std::move(sources), std::move(loaded), clock_,
+      [this](const std::string& zone, const IntensitySeries& fresh) { return ApplyCarbon(zone, fresh); },
+      [](const std::string& line) { std::cerr << "harch server: " << line << "\n"; });
+  carbon_refresher_->WriteStatusTo(options_.data_dir + "/carbon-sources.json");
+  carbon_refresher_->Start();
+}
+
+size_t ControlPlane::ApplyCarbon(const std::string& zone, const IntensitySeries& fresh) {
+  size_t points = 0;
+  {
+    std::lock_guard lk(mu_);
+    points = carbon_->MergeZone(zone, fresh, clock_.Now());
+    auto view = std::make_shared<const CarbonSignal>(carbon_->config(), carbon_->zones());
+    {
+      std::lock_guard vk(carbon_view_mu_);
+      carbon_view_ = std::move(view);
+    }
+    dirty_ = true;  // plans may change: run a cycle
+  }
+  wake_.notify_all();
+  return points;
+}
+
+std::shared_ptr<const CarbonSignal> ControlPlane::CarbonSnapshot() const {
+  {
+    std::lock_guard vk(carbon_view_mu_);
+    if (carbon_view_) return carbon_view_;
+  }
+  // No url zone refreshes: carbon_ never changes after Open and can be shared as it is.
+  return std::shared_ptr<const CarbonSignal>(std::shared_ptr<const CarbonSignal>(), carbon_.get());
+}
+
+nlohmann::json ControlPlane::CarbonSources() const {
+  return CarbonSourcesJson(carbon_refresher_ ? carbon_refresher_->States() : std::vector<CarbonSourceState>{});
+}
+
+Status ControlPlane::RefreshCarbonZone(const std::string& zone) {
+  if (!carbon_refresher_) return FailedPrecondition("no carbon zone with a url is being refreshed");
+  return carbon_refresher_->RefreshZone(zone);
+}
+
 }  // namespace harch

@@ -27,6 +27,7 @@
 #include "harch/v1/harch.pb.h"
 #include "resource/topology.h"
 #include "sched/scheduler.h"
+#include "carbon/http_source.h"
 #include "carbon/signal.h"
 #include "server/footprint.h"
 #include "server/records.h"
@@ -87,6 +88,20 @@ class ControlPlane {
   // The carbon signal of --carbon, or null. Its zones and intensities are read-only after Open
   // (safe from any thread); only the scheduler loop asks it for plans.
   const CarbonSignal* carbon() const { return carbon_.get(); }
+  // Carbon zones with a url (carbon/http_source.h) are fetched again every `refresh` on a
+  // thread of their own, outside mu_; each answer is merged into carbon() under mu_ (so the
+  // scheduler and footprints, which read it under mu_, see it at once) and a new snapshot is
+  // published. Failures keep the old data, go to stderr and are counted. The state of each url
+  // zone is written to DATA_DIR/carbon-sources.json after every attempt. Server::Start calls
+  // this; nothing happens without url zones.
+  void StartCarbonRefresh();
+  // The carbon signal for readers that do not hold mu_ (the Carbon Aware SDK endpoints): a copy
+  // that never changes once returned. Null without --carbon.
+  std::shared_ptr<const CarbonSignal> CarbonSnapshot() const;
+  // {"sources": [...]}: each url zone's refresh state (CarbonSourcesJson); empty without any.
+  nlohmann::json CarbonSources() const;
+  // Fetches url zone `zone` now (tests, operators), as the refresh thread does.
+  Status RefreshCarbonZone(const std::string& zone);
 
  private:
   struct Entry {
@@ -158,6 +173,11 @@ class ControlPlane {
   std::map<std::pair<std::string, int>, GpuPowerReading> last_power_;
   std::map<uint64_t, MeasuredEnergy> measured_;
   std::thread loop_;
+  // URL carbon zones (StartCarbonRefresh). Declared last: stopped before the rest goes.
+  size_t ApplyCarbon(const std::string& zone, const IntensitySeries& fresh);
+  mutable std::mutex carbon_view_mu_;  // taken after mu_ when both are held
+  std::shared_ptr<const CarbonSignal> carbon_view_;
+  std::unique_ptr<CarbonRefresher> carbon_refresher_;
 };
 
 }  // namespace harch

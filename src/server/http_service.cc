@@ -219,6 +219,11 @@ void HttpService::Routes() {
     return cp->Footprints(m);
   }));
 
+  // Carbon zones fetched from a url: each one's refresh state (ControlPlane::CarbonSources).
+  http_->Get("/v1/carbon/sources", [cp](Req, Res res) {
+    res.set_content(cp->CarbonSources().dump() + "\n", "application/json");
+  });
+
   // The Carbon Aware SDK's WebAPI (server/carbon_aware.h): reads only, answered from --carbon.
   // Hubs never change after Open, so their zones are copied once.
   auto hubs = std::make_shared<std::vector<CarbonAwareHub>>();
@@ -227,7 +232,9 @@ void HttpService::Routes() {
   }
   auto carbon_aware = [cp, hubs](auto&& fn) {
     return [cp, hubs, fn](Req req, Res res) {
-      CarbonAwareContext ctx{cp->carbon(), *hubs, SystemClock::Get().Now()};
+      // A snapshot: url zones may be refreshed while the request is answered.
+      const std::shared_ptr<const CarbonSignal> carbon = cp->CarbonSnapshot();
+      CarbonAwareContext ctx{carbon.get(), *hubs, SystemClock::Get().Now()};
       const CarbonAwareReply reply = fn(ctx, req.params);
       res.status = reply.status;
       if (reply.status == 204) return;

@@ -42,6 +42,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions o) {
   }
   std::unique_ptr<Server> s(new Server());
   HARCH_ASSIGN_OR_RETURN(s->cp_, ControlPlane::Open(o.control));
+  s->cp_->StartCarbonRefresh();  // carbon zones with a url, if any
 
   grpc::ServerBuilder builder;
   int grpc_port = 0;
