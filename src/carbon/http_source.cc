@@ -21,11 +21,18 @@ std::string Text(Duration d) {
   return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
 }
 
-// The first bytes of an answer, on one line.
+// The first bytes of an answer, on one line (runs of white space and control bytes as one space).
 std::string Excerpt(const std::string& body) {
   std::string out;
-  for (char c : body.substr(0, kBodyShown))
-    out += std::isprint(static_cast<unsigned char>(c)) ? c : ' ';
+  for (char c : body.substr(0, kBodyShown)) {
+    const bool blank = !std::isprint(static_cast<unsigned char>(c)) || c == ' ';
+    if (!blank) {
+      out += c;
+    } else if (!out.empty() && out.back() != ' ') {
+      out += ' ';
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
   if (body.size() > kBodyShown) out += "...";
   return out.empty() ? "(empty body)" : out;
 }

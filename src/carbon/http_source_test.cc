@@ -64,7 +64,7 @@ class CarbonHttpTest : public ::testing::Test {
     });
     server_.Get("/down", [](const httplib::Request&, httplib::Response& res) {
       res.status = 500;
-      res.set_content("internal error: the database is down", "text/plain");
+      res.set_content("internal error:\n\n    the database is down\n", "text/plain");
     });
     server_.Get("/denied", [](const httplib::Request&, httplib::Response& res) {
       res.status = 401;
@@ -182,7 +182,8 @@ TEST_F(CarbonHttpTest, ErrorsNameZoneUrlAndWhatWentWrong) {
   auto down = FetchZone(Source("MA", "/down", "electricitymaps-json"));
   ASSERT_FALSE(down.ok());
   EXPECT_THAT(down.status().message(), HasSubstr("zone MA: GET " + Url("/down") + ": HTTP 500"));
-  EXPECT_THAT(down.status().message(), HasSubstr("the database is down"));
+  EXPECT_THAT(down.status().message(),
+              HasSubstr("HTTP 500: internal error: the database is down"));  // on one line
 
   auto denied = FetchZone(Source("MA", "/denied", "electricitymaps-json"));
   ASSERT_FALSE(denied.ok());
