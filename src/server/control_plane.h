@@ -85,8 +85,8 @@ class ControlPlane {
   // placement (for benchmarks).
   std::vector<Duration> TakePlacementLatencies();
   const Topology& topology_for_tests() const { return topo_; }
-  // The carbon signal of --carbon, or null. Its zones and intensities are read-only after Open
-  // (safe from any thread); only the scheduler loop asks it for plans.
+  // The carbon signal of --carbon, or null. It changes under mu_ when url zones refresh: readers
+  // that do not hold mu_ use CarbonSnapshot(). Only the scheduler loop asks it for plans.
   const CarbonSignal* carbon() const { return carbon_.get(); }
   // Carbon zones with a url (carbon/http_source.h) are fetched again every `refresh` on a
   // thread of their own, outside mu_; each answer is merged into carbon() under mu_ (so the
