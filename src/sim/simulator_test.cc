@@ -163,6 +163,15 @@ TEST(SimulatorTest, ScriptedNodeFailureRequeuesItsJob) {
   EXPECT_DOUBLE_EQ(s["makespan_s"].get<double>(), 210.0);
 }
 
+// A carbon config for zone Z (z.csv in `dir`): H100s drawing 700 W at utilisation 1, no embodied
+// emissions, plus `extra` lines under spec.
+std::string WriteZoneZCarbon(const std::string& dir, const std::string& extra) {
+  return Write(dir, "carbon.yaml", "apiVersion: harchos.io/v1alpha1\nkind: Carbon\nmetadata: {name: t}\nspec:\n"
+                                   "  utilisation: 1\n  power: {H100-SXM: {idleWatts: 100, maxWatts: 700}}\n"
+                                   "  embodied: {kgPerGpu: 0}\n" + extra +
+                                   "  zones:\n    - {zone: Z, format: electricitymaps-csv, files: [z.csv]}\n");
+}
+
 // The trace above with deadlines (a misses its 50 s, b meets its 1000 s), on the one-node fleet
 // in zone Z at a flat 100 g/kWh, H100s drawing 700 W (utilisation 1), PUE 1. By hand:
 //   GPU-seconds 1040 x 700 W = 728,000 J = 0.202222 kWh; x 100 g/kWh = 0.0202222 kg;
@@ -180,17 +189,7 @@ TEST(SimulatorTest, CarbonAccountingAndDeadlineMisses) {
 )");
   Write(dir, "z.csv", "Datetime (UTC),Zone Id,Carbon Intensity gCO\xe2\x82\x82" "eq/kWh (LCA)\n"
                       "2023-01-01 00:00:00,Z,100\n2023-01-01 01:00:00,Z,100\n");
-  o.carbon_path = Write(dir, "carbon.yaml", R"(apiVersion: harchos.io/v1alpha1
-kind: Carbon
-metadata: {name: t}
-spec:
-  utilisation: 1
-  power: {H100-SXM: {idleWatts: 100, maxWatts: 700}}
-  embodied: {kgPerGpu: 0}
-  rates: {gpuHourUsd: 3}
-  zones:
-    - {zone: Z, format: electricitymaps-csv, files: [z.csv]}
-)");
+  o.carbon_path = WriteZoneZCarbon(dir, "  rates: {gpuHourUsd: 3}\n");
   o.policy = "harch";
   auto out = RunSimulation(o);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -226,17 +225,7 @@ TEST(SimulatorTest, InterruptibleJobPausesBetweenCleanHours) {
     csv += "2023-01-01 0" + std::to_string(h) + ":00:00,Z," + (h == 1 || h == 3 ? "100" : "500") + "\n";
   }
   Write(dir, "z.csv", csv);
-  o.carbon_path = Write(dir, "carbon.yaml", R"(apiVersion: harchos.io/v1alpha1
-kind: Carbon
-metadata: {name: t}
-spec:
-  forecast: {error: 0}
-  utilisation: 1
-  power: {H100-SXM: {idleWatts: 100, maxWatts: 700}}
-  embodied: {kgPerGpu: 0}
-  zones:
-    - {zone: Z, format: electricitymaps-csv, files: [z.csv]}
-)");
+  o.carbon_path = WriteZoneZCarbon(dir, "  forecast: {error: 0}\n");
   o.policy = "harch-carbon";
   auto out = RunSimulation(o);
   ASSERT_TRUE(out.ok()) << out.status().ToString();

@@ -126,6 +126,16 @@ class CarbonScheduling : public ::testing::Test {
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return *id;
   }
+  // MA: 500 g/kWh but clean at hours 2-3 (100) and 6 (150); an interruptible job with 3 h of
+  // work due by hour 12, whose data must stay in MA.
+  JobId StartWithTwoCleanSpells() {
+    std::vector<double> ma(48, 500.0);
+    ma[2] = ma[3] = 100.0;
+    ma[6] = 150.0;
+    Start(MakeSignal(Hourly("DIRTY", ma), Hourly("CLEAN", std::vector<double>(48, 50.0)), 0.0));
+    return Submit({.expected = hours(3), .deadline = kStart + hours(12), .jurisdiction = {"MA"},
+                   .interruptible = true});
+  }
   std::string HubOf(JobId id) const {
     const Job* job = sched_->Find(id);
     return topo_.hub(topo_.gpu(job->placement.front().grants.front().gpu).hub).id;
@@ -230,13 +240,7 @@ TEST_F(CarbonScheduling, CapacityScalingCapsFlexibleWorkInDirtyHoursOnly) {
 }
 
 TEST_F(CarbonScheduling, InterruptibleJobRunsInItsCleanSlotsAndIsPausedBetween) {
-  // MA: 500 g/kWh but clean at hours 2-3 (100) and 6 (150); 3 h of work due by hour 12.
-  std::vector<double> ma(48, 500.0);
-  ma[2] = ma[3] = 100.0;
-  ma[6] = 150.0;
-  Start(MakeSignal(Hourly("DIRTY", ma), Hourly("CLEAN", std::vector<double>(48, 50.0)), 0.0));
-  const JobId id = Submit({.expected = hours(3), .deadline = kStart + hours(12), .jurisdiction = {"MA"},
-                           .interruptible = true});
+  const JobId id = StartWithTwoCleanSpells();
   sched_->Schedule();
   ASSERT_EQ(sched_->Find(id)->state, JobState::kPending);
   EXPECT_EQ(sched_->Find(id)->pending_constraint, "carbon");
@@ -273,12 +277,7 @@ TEST_F(CarbonScheduling, InterruptibleJobRunsInItsCleanSlotsAndIsPausedBetween) 
 }
 
 TEST_F(CarbonScheduling, InterruptibleJobBehindItsPlanRunsUntilItHasCaughtUp) {
-  std::vector<double> ma(48, 500.0);
-  ma[2] = ma[3] = 100.0;
-  ma[6] = 150.0;
-  Start(MakeSignal(Hourly("DIRTY", ma), Hourly("CLEAN", std::vector<double>(48, 50.0)), 0.0));
-  const JobId id = Submit({.expected = hours(3), .deadline = kStart + hours(12), .jurisdiction = {"MA"},
-                           .interruptible = true});
+  const JobId id = StartWithTwoCleanSpells();
   sched_->Schedule();
   clock_.Set(kStart + hours(2) + minutes(30));  // the cycle came half an hour late
   sched_->Schedule();
@@ -301,6 +300,19 @@ TEST_F(CarbonScheduling, InterruptibleJobWithoutCleanerSlotsRunsAtOnce) {
   sched_->Schedule();
   EXPECT_EQ(sched_->Find(id)->state, JobState::kRunning);  // ties go to the earliest slots
   EXPECT_EQ(sched_->Find(urgent)->state, JobState::kRunning);
+}
+
+// Every grant of a running job lies in a country its (single) data object allows.
+void ExpectWithinJurisdiction(const Topology& topo, const Job& job) {
+  if (job.spec.data.empty()) return;
+  const auto& allowed = job.spec.data.front().jurisdiction;
+  for (const auto& gp : job.placement) {
+    for (const auto& g : gp.grants) {
+      const std::string& country = topo.hub(topo.gpu(g.gpu).hub).country;
+      EXPECT_NE(std::find(allowed.begin(), allowed.end(), country), allowed.end())
+          << job.spec.name << " ran in " << country;
+    }
+  }
 }
 
 // Random hourly series with day/night swings and noise.
@@ -377,16 +389,7 @@ TEST(CarbonSchedulingProperty, NoDeadlineMissedAndNoJurisdictionTraded) {
           EXPECT_EQ(t, job->submitted) << j.spec.name;
         }
         // (b) every grant lies in a country its data allows.
-        for (const auto& gp : job->placement) {
-          for (const auto& g : gp.grants) {
-            const std::string& country = topo.hub(topo.gpu(g.gpu).hub).country;
-            if (!j.spec.data.empty()) {
-              const auto& allowed = j.spec.data.front().jurisdiction;
-              EXPECT_NE(std::find(allowed.begin(), allowed.end(), country), allowed.end())
-                  << j.spec.name << " ran in " << country;
-            }
-          }
-        }
+        ExpectWithinJurisdiction(topo, *job);
       }
       for (Tracked& j : jobs) {
         if (j.ends && *j.ends <= t) {
@@ -466,14 +469,7 @@ TEST(CarbonSchedulingProperty, InterruptibleWorkMeetsDeadlinesAndEmitsNoMore) {
         if (running && !j.run_since) {
           j.run_since = t;
           j.zone = topo.hub(topo.gpu(job->placement.front().grants.front().gpu).hub).carbon_zone;
-          for (const auto& gp : job->placement) {
-            for (const auto& g : gp.grants) {
-              const std::string& country = topo.hub(topo.gpu(g.gpu).hub).country;
-              if (j.spec.data.empty()) continue;
-              const auto& allowed = j.spec.data.front().jurisdiction;
-              EXPECT_NE(std::find(allowed.begin(), allowed.end(), country), allowed.end()) << j.spec.name;
-            }
-          }
+          ExpectWithinJurisdiction(topo, *job);
           if (j.done == Duration{0}) j.at_once = *series_of(job).IntegralHours(j.submitted, j.submitted + *j.spec.expected_duration);
         } else if (!running && j.run_since) {  // paused: it ran in the zone it was placed in
           j.emitted += *(j.zone == "DIRTY" ? dirty : clean).IntegralHours(*j.run_since, t);
