@@ -138,24 +138,29 @@ std::string Fixed(double v, int digits) {
   return out.str();
 }
 
+// Small jobs use small units, so that a short run does not read "0.00 kWh".
+std::string Energy(double kwh) { return kwh >= 1 ? Fixed(kwh, 2) + " kWh" : Fixed(kwh * 1000, 2) + " Wh"; }
+std::string Emissions(double kg) { return kg >= 1 ? Fixed(kg, 3) + " kgCO2e" : Fixed(kg * 1000, 2) + " gCO2e"; }
+
 // Energy, emissions and cost so far (every attempt), or why they are not known.
 void PrintFootprint(const v1::Footprint& f) {
   if (!f.known()) {
     if (!f.note().empty()) std::cout << "Footprint:  unknown: " << f.note() << "\n";
     return;
   }
-  std::cout << "Energy:     " << Fixed(f.energy_kwh(), 2) << " kWh over " << Fixed(f.gpu_hours(), 2) << " GPU-hours";
+  std::cout << "Energy:     " << Energy(f.energy_kwh()) << " over " << Fixed(f.gpu_hours(), f.gpu_hours() >= 1 ? 2 : 4)
+            << " GPU-hours";
   if (f.energy_source() == "measured") {
     std::cout << ", measured (GPU power readings)";
   } else if (f.energy_source() == "mixed") {
-    std::cout << ", mixed: " << Fixed(f.measured_energy_kwh(), 2) << " kWh measured over "
+    std::cout << ", mixed: " << Energy(f.measured_energy_kwh()) << " measured over "
               << Fixed(100 * f.measured_share(), 0) << "% of the GPU time, the rest from the power model";
   } else {
     std::cout << ", from the power model";
   }
   std::cout << "\n"
-            << "Emissions:  " << Fixed(f.emissions_kgco2e(), 3) << " kgCO2e (operational " << Fixed(f.operational_kgco2e(), 3)
-            << " at " << Fixed(f.mean_intensity_g_per_kwh(), 0) << " g/kWh, embodied " << Fixed(f.embodied_kgco2e(), 3) << ")";
+            << "Emissions:  " << Emissions(f.emissions_kgco2e()) << " (operational " << Emissions(f.operational_kgco2e())
+            << " at " << Fixed(f.mean_intensity_g_per_kwh(), 0) << " g/kWh, embodied " << Emissions(f.embodied_kgco2e()) << ")";
   if (f.stand_in_zones_size() > 0) {
     std::cout << "; stand-in zone";
     for (const auto& z : f.stand_in_zones()) std::cout << " " << z;
