@@ -5,13 +5,17 @@
 #include <limits>
 #include <type_traits>
 
+// NVML's device handle type, under NVML's own name: a function called through a pointer must
+// have exactly the type it was defined with (UBSan's -fsanitize=function checks it).
+struct nvmlDevice_st;
+
 namespace harch {
 
 namespace {
 // The few NVML declarations we need, from NVML's public C API (nvml.h): results are an enum
 // whose 0 is success; devices are opaque handles.
 using NvmlReturn = int;
-using NvmlDevice = struct NvmlDeviceOpaque*;
+using NvmlDevice = nvmlDevice_st*;
 constexpr NvmlReturn kNvmlSuccess = 0;
 // No single GPU draws more (a GB200 superchip peaks near 2.7 kW): a larger step of the counter
 // is not energy.

@@ -26,11 +26,13 @@ TEST(CarbonPause, InterruptibleJobIsPausedBetweenCleanSlotsAndResumed) {
                               "      racks:\n        - id: r\n          nodes:\n"
                               "            - {name: \"0\", cpu: 32, memory: 256GiB, gpus: {model: H100-SXM, count: 2}}\n")
                   .ok());
-  // Dirty (500 g/kWh) but for two clean spells of 3 s, 3 s and 9 s from now.
+  // Dirty (500 g/kWh) but for two clean spells of 3 s, 3 s and 15 s from now. The gap is wide so
+  // that a slow machine (a cycle or a store write late by seconds) still sees the pause: a job
+  // that started later than the gap is long would be behind its plan and rightly run on.
   const Time now = std::chrono::floor<seconds>(std::chrono::system_clock::now());
   std::string csv = "Time,Carbon Intensity\n";
   for (int s = -5; s < 120; ++s) {
-    const bool clean = (s >= 3 && s < 6) || (s >= 9 && s < 12);
+    const bool clean = (s >= 3 && s < 6) || (s >= 15 && s < 18);
     csv += FormatTime(now + seconds(s)) + "," + (clean ? "50" : "500") + "\n";
   }
   ASSERT_TRUE(WriteFileAtomic(dir.path() + "/z.csv", csv).ok());

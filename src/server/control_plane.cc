@@ -155,9 +155,10 @@ void ControlPlane::Loop() {
     StartDueRetries(now, &batch);
     std::vector<uint64_t> placed;
     // A cycle when work waits, or when a running job's time is up (an interruptible job's clean
-    // slot ended: the cycle pauses it).
+    // slot ended: the cycle pauses it). A job already due answers with NextWakeup's own "now",
+    // later than `now` here: compare with the clock read after it.
     const auto wake = sched_->pending_count() > 0 ? std::nullopt : sched_->NextWakeup();
-    if (sched_->pending_count() > 0 || (wake && *wake <= now)) {
+    if (sched_->pending_count() > 0 || (wake && *wake <= clock_.Now())) {
       sched_->Schedule();
       ApplySchedulerEvents(now, &batch, &placed);
     }
