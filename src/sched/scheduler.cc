@@ -203,7 +203,7 @@ std::vector<JobId> Scheduler::Drain(NodeIdx node) {
 }
 
 Status Scheduler::Restore(JobId id, JobSpec spec, Time submitted, int attempts,
-                          const std::vector<GroupPlacement>* placement) {
+                          const std::vector<GroupPlacement>* placement, Duration progress) {
   if (jobs_.count(id)) return AlreadyExists("job " + std::to_string(id.value) + " exists");
   if (spec.task_groups.empty()) return InvalidArgument("a job needs at least one task group");
   Job job;
@@ -213,6 +213,7 @@ Status Scheduler::Restore(JobId id, JobSpec spec, Time submitted, int attempts,
   job.queued_since = clock_->Now();
   job.shape = Shape(job);
   job.attempts = attempts;
+  job.progress = progress;
   if (placement) {
     std::vector<GroupPlacement> groups = *placement;
     for (size_t i = 0; i < groups.size(); ++i) {

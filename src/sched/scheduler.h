@@ -90,9 +90,9 @@ class Scheduler final : public JobDirectory {
   // --- For a control plane that keeps jobs durably and restarts ---
   // Re-admits a job accepted earlier, under its old id: running on `placement` (its
   // allocations are taken again, as they were) or, without one, pending. Later Submits get
-  // ids above every restored one.
+  // ids above every restored one. `progress`: run time it kept across pauses (Job::progress).
   Status Restore(JobId id, JobSpec spec, Time submitted, int attempts,
-                 const std::vector<GroupPlacement>* placement);
+                 const std::vector<GroupPlacement>* placement, Duration progress = Duration{0});
   // Later Submits get ids >= next.
   void SkipIds(uint64_t next) { next_id_ = std::max(next_id_, next); }
   // Drops an ended job (it is kept durably elsewhere); Restore may bring it back, as a retry.

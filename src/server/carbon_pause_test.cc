@@ -49,28 +49,33 @@ TEST(CarbonPause, InterruptibleJobIsPausedBetweenCleanSlotsAndResumed) {
   o.heartbeat_interval = std::chrono::milliseconds(50);
   o.cycle_interval = std::chrono::milliseconds(20);
   o.node_timeout = std::chrono::seconds(120);
-  auto cp = ControlPlane::Open(o);
-  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
-  v1::RegisterRequest reg;
-  reg.set_name("r-0");
-  reg.mutable_inventory()->set_gpu_count(2);
-  reg.mutable_inventory()->set_gpu_model("H100-SXM");
-  const auto node = (*cp)->Register(reg);
-  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  std::unique_ptr<ControlPlane> cp;
+  auto open = [&] {
+    auto opened = ControlPlane::Open(o);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    cp = std::move(*opened);
+    v1::RegisterRequest reg;
+    reg.set_name("r-0");
+    reg.mutable_inventory()->set_gpu_count(2);
+    reg.mutable_inventory()->set_gpu_model("H100-SXM");
+    const auto node = cp->Register(reg);
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+  };
+  open();
 
   // 6 s of work due in 40 s: the two clean spells hold exactly that.
   v1::SubmitJobRequest submit;
   submit.set_spec(JobYaml("ckpt", 1, 1, "sleep 100", 0,
                           "  expectedDuration: 6s\n  interruptible: true\n  deadline: \"" +
                               FormatTime(now + seconds(40)) + "\"\n"));
-  auto job = (*cp)->Submit(submit);
+  auto job = cp->Submit(submit);
   ASSERT_TRUE(job.ok()) << job.status().ToString();
   v1::JobRef ref;
   ref.set_id(job->id());
-  auto get = [&] { return (*cp)->GetJob(ref).value(); };
+  auto get = [&] { return cp->GetJob(ref).value(); };
   auto events = [&] {
     std::vector<std::string> out;
-    const auto ev = (*cp)->JobEvents(ref);
+    const auto ev = cp->JobEvents(ref);
     if (ev.ok()) {
       for (const auto& e : ev->events()) out.push_back(e.type() + ": " + e.message());
     }
@@ -80,7 +85,7 @@ TEST(CarbonPause, InterruptibleJobIsPausedBetweenCleanSlotsAndResumed) {
     v1::HeartbeatRequest r;
     r.set_name("r-0");
     if (!running.empty()) r.add_running()->set_id(running);
-    return (*cp)->Heartbeat(r).value();
+    return cp->Heartbeat(r).value();
   };
   EXPECT_EQ(get().state(), "pending");
   EXPECT_THAT(get().reason(), ::testing::HasSubstr("clean slot"));
@@ -93,12 +98,26 @@ TEST(CarbonPause, InterruptibleJobIsPausedBetweenCleanSlotsAndResumed) {
   ASSERT_TRUE(paused) << ::testing::PrintToString(events());
   EXPECT_THAT(events(), ::testing::Contains(::testing::StartsWith("Paused: interruptible")));
   EXPECT_THAT(get().reason(), ::testing::HasSubstr("of 6s done"));
+  EXPECT_THAT(get().reason(), ::testing::Not(::testing::HasSubstr("0s of 6s done")));
   EXPECT_EQ(beat().tasks_size(), 0);  // the agent stops the paused task
   // While paused, its footprint does not grow.
   const double gpu_hours = get().footprint().gpu_hours();
   EXPECT_GT(gpu_hours, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(get().footprint().gpu_hours(), gpu_hours);
+  // A restart keeps the work it did: the next cycle still counts it.
+  const std::string before = get().reason();
+  cp.reset();
+  open();
+  ASSERT_TRUE(WaitUntil([&] { return get().reason().find("clean slot") != std::string::npos; }, seconds(10)))
+      << get().reason();
+  // "...; 3s of 6s done; ...": the same work done as before the restart.
+  auto done = [](const std::string& reason) {
+    const size_t end = reason.find(" of 6s done");
+    const size_t start = reason.rfind("; ", end);
+    return end == std::string::npos || start == std::string::npos ? reason : reason.substr(start, end - start);
+  };
+  EXPECT_EQ(done(get().reason()), done(before)) << get().reason();
   ASSERT_TRUE(WaitUntil([&] { return get().state() == "scheduled"; }, seconds(20)));
   EXPECT_EQ(beat().tasks_size(), 1);
   EXPECT_EQ(get().attempt(), 2);

@@ -114,7 +114,8 @@ Status ControlPlane::Recover() {
     if (IsFinal(e.rec.phase)) continue;
     const JobId id{e.rec.id};
     if (HoldsGpus(e.rec.phase)) {
-      Status st = sched_->Restore(id, e.spec, e.rec.created, e.rec.attempt, &e.rec.placement);
+      Status st = sched_->Restore(id, e.spec, e.rec.created, e.rec.attempt, &e.rec.placement,
+                                     e.rec.progress);
       if (st.ok()) {
         e.rec.placement = sched_->Find(id)->placement;  // the new allocation ids
         active_.insert(e.rec.id);
@@ -131,7 +132,7 @@ Status ControlPlane::Recover() {
     if (e.rec.not_before) {
       backoff_.insert(e.rec.id);
     } else {
-      HARCH_RETURN_IF_ERROR(sched_->Restore(id, e.spec, e.rec.created, e.rec.attempt, nullptr));
+      HARCH_RETURN_IF_ERROR(sched_->Restore(id, e.spec, e.rec.created, e.rec.attempt, nullptr, e.rec.progress));
     }
   }
   sched_->SkipIds(max_id + 1);
@@ -223,6 +224,7 @@ void ControlPlane::ApplySchedulerEvents(Time now, WriteBatch* batch, std::vector
       if (placed) placed->push_back(e.rec.id);
     } else if (ev.type == "Preempted" || ev.type == "Lost" || ev.type == "Drained" || ev.type == "Paused") {
       CloseRuns(e.rec, now);  // its GPUs stop counting towards its footprint now
+      if (const Job* job = sched_->Find(ev.job)) e.rec.progress = job->progress;  // kept by a pause
       e.rec.phase = Phase::kPending;
       e.rec.reason = ev.message;
       e.rec.placement.clear();
@@ -297,7 +299,7 @@ void ControlPlane::EndAttempt(Entry& e, Time now, int exit_code, const std::stri
     e.rec.phase = Phase::kPending;
     e.rec.reason = why + "; requeued";
     Event(e, now, "Lost", e.rec.reason, batch);
-    HARCH_CHECK(sched_->Restore(JobId{e.rec.id}, e.spec, e.rec.created, e.rec.attempt, nullptr).ok());
+    HARCH_CHECK(sched_->Restore(JobId{e.rec.id}, e.spec, e.rec.created, e.rec.attempt, nullptr, e.rec.progress).ok());
   } else if (e.rec.retries < e.rec.max_retries) {
     ++e.rec.retries;
     Duration backoff = options_.retry_backoff * (1 << std::min(e.rec.retries - 1, 16));
@@ -330,7 +332,7 @@ void ControlPlane::StartDueRetries(Time now, WriteBatch* batch) {
     it = backoff_.erase(it);
     e.rec.not_before.reset();
     e.rec.reason = "queued for attempt " + std::to_string(e.rec.attempt + 1);
-    HARCH_CHECK(sched_->Restore(JobId{e.rec.id}, e.spec, e.rec.created, e.rec.attempt, nullptr).ok());
+    HARCH_CHECK(sched_->Restore(JobId{e.rec.id}, e.spec, e.rec.created, e.rec.attempt, nullptr, e.rec.progress).ok());
     Event(e, now, "Requeued", e.rec.reason, batch);
     Touch(e, now, batch);
   }

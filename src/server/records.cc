@@ -97,6 +97,7 @@ nlohmann::json RecordToJson(const JobRecord& r, const Topology& topo) {
           {"started", OptTime(r.started)},
           {"finished", OptTime(r.finished)},
           {"not_before", OptTime(r.not_before)},
+          {"progress_us", r.progress.count()},
           {"master_port", r.master_port},
           {"tasks", tasks},
           {"placement", placement},
@@ -126,6 +127,7 @@ Result<JobRecord> RecordFromJson(const std::string& doc, const Topology& topo) {
     r.started = ReadOptTime(j, "started");
     r.finished = ReadOptTime(j, "finished");
     r.not_before = ReadOptTime(j, "not_before");
+    r.progress = Duration{j.value("progress_us", int64_t{0})};  // absent in older documents
     r.master_port = j.at("master_port").get<int>();
     for (const auto& t : j.at("tasks")) {
       TaskRecord task;

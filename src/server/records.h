@@ -71,6 +71,7 @@ struct JobRecord {
   std::optional<Time> started;
   std::optional<Time> finished;
   std::optional<Time> not_before;  // backoff before the next attempt
+  Duration progress{0};  // run time kept across pauses of an interruptible job (Job::progress)
   std::vector<TaskRecord> tasks;
   std::vector<GroupPlacement> placement;  // while it holds GPUs
   std::vector<GpuRunRecord> runs;         // every attempt's, for accounting

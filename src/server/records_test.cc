@@ -33,6 +33,7 @@ TEST(Records, RoundTripThroughJson) {
   r.started = Time{Duration{1500}};
   r.not_before = std::nullopt;
   r.master_port = 20042;
+  r.progress = std::chrono::seconds(7200);
   r.tasks.push_back({0, "g", "r-n1", {"0", "1"}, TaskPhase::kRunning, 0, 0});
   ASSERT_TRUE(topo.FindGpu("r-n1/gpu1") && topo.FindNode("r-n1"));
   GroupPlacement gp;
@@ -44,6 +45,13 @@ TEST(Records, RoundTripThroughJson) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(RecordToJson(*back, topo), RecordToJson(r, topo));
   EXPECT_EQ(back->placement[0].grants, gp.grants);
+  EXPECT_EQ(back->progress, std::chrono::seconds(7200));
+  // Documents written before progress was stored read as no progress.
+  auto old = RecordToJson(r, topo);
+  old.erase("progress_us");
+  auto without = RecordFromJson(old.dump(), topo);
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_EQ(without->progress, Duration{0});
   EXPECT_FALSE(RecordFromJson("{\"id\": 1}", topo).ok());
   EXPECT_FALSE(RecordFromJson("not json", topo).ok());
 }

@@ -224,7 +224,8 @@ class Simulation {
       (ev.type == "Preempted" ? metrics_.preemptions : metrics_.jobs_lost) += 1;
       ++metrics_.jobs_requeued;
       ++t.attempt;  // its pending completion no longer applies
-      t.done = Duration{0};  // it starts over
+      // The run since its last start is lost; work kept by pauses (its checkpoints) is not, as
+      // the scheduler counts it (Job::progress).
       HARCH_RETURN_IF_ERROR(EndRun(t, workload_.jobs[it->second], now));
       allocated_milli_ -= t.milli;
       t.milli = 0;
