@@ -45,7 +45,7 @@ void AddServerFlags(CLI::App* cmd, ServerFlags* f, bool dev) {
   cmd->add_option("--listen", f->listen, "gRPC API address (port 0: any free port)")->capture_default_str();
   cmd->add_option("--http", f->http, "HTTP/JSON API and dashboard address")->capture_default_str();
   cmd->add_option("--token", f->token, "Token required for writes (env HARCH_TOKEN); required beyond loopback");
-  cmd->add_option("--profile", f->profile, "Scheduling profile: harch, fifo, backfill, binpack, fair")
+  cmd->add_option("--profile", f->profile, "Scheduling profile: harch, harch-carbon (with --carbon), fifo, backfill, binpack, fair")
       ->capture_default_str();
   cmd->add_option("--queues", f->queues, "Tenant and quota config (YAML)")->check(CLI::ExistingFile);
   cmd->add_option("--carbon", f->carbon,
