@@ -65,6 +65,11 @@ void ReadUrlFields(YamlContext& ctx, MapReader& z, const YAML::Node& zn, const s
 
 }  // namespace
 
+std::optional<GpuPower> CarbonConfig::GpuPowerOf(const std::string& model) const {
+  if (auto it = power.find(model); it != power.end()) return it->second;
+  return DefaultGpuPower(model);
+}
+
 Result<CarbonConfig> ParseCarbonConfig(std::string_view yaml, const std::string& file) {
   HARCH_ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(yaml, file));
   YamlContext ctx(file);

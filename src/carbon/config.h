@@ -45,6 +45,9 @@ struct CarbonConfig {
   Duration shift_step = std::chrono::minutes(30);
   Embodied embodied;
   std::map<std::string, GpuPower> power;  // overrides by GPU model
+  // A GPU model's power figures: its override here, else the catalog's (DefaultGpuPower);
+  // nullopt when neither knows it.
+  std::optional<GpuPower> GpuPowerOf(const std::string& model) const;
   double gpu_hour_usd = 0;
   double spot_discount = 0;
   double utilisation = 0.8;  // assumed when nothing is measured

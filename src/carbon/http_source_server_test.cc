@@ -71,12 +71,7 @@ TEST_F(CarbonUrlServerTest, RefreshesIntoTheControlPlane) {
                       "    - {zone: ES, format: electricitymaps-json, url: 'http://127.0.0.1:" +
                           std::to_string(port_) + "/em', refresh: 10m}\n")
           .ok());
-  ServerOptions o;
-  o.control.data_dir = dir.path() + "/data";
-  o.control.fleet_path = WriteSmallFleet(dir.path());
-  o.control.carbon_path = dir.path() + "/carbon.yaml";
-  o.grpc_listen = "127.0.0.1:0";
-  o.http_listen = "127.0.0.1:0";
+  const ServerOptions o = LoopbackServerOptions(dir.path(), WriteSmallFleet(dir.path()), dir.path() + "/carbon.yaml");
   auto server = Server::Start(o);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   ControlPlane& cp = (*server)->control();
@@ -131,11 +126,7 @@ TEST_F(CarbonUrlServerTest, RefreshesIntoTheControlPlane) {
 
 TEST_F(CarbonUrlServerTest, WithoutUrlZonesNothingRefreshes) {
   TempDir dir;
-  ServerOptions o;
-  o.control.data_dir = dir.path() + "/data";
-  o.control.fleet_path = WriteSmallFleet(dir.path());
-  o.grpc_listen = "127.0.0.1:0";
-  o.http_listen = "127.0.0.1:0";
+  const ServerOptions o = LoopbackServerOptions(dir.path(), WriteSmallFleet(dir.path()));
   auto server = Server::Start(o);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   EXPECT_EQ((*server)->control().CarbonSnapshot(), nullptr);

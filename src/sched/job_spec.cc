@@ -450,17 +450,19 @@ std::optional<PriorityClass> FindPriorityClass(std::string_view name) {
   return std::nullopt;
 }
 
+int64_t TaskGroupSpec::GpuMilli() const {
+  int64_t per_replica = gpu_share.value;
+  if (gpus_per_replica > 0) {
+    per_replica = int64_t{gpus_per_replica} * kWholeGpu.value;
+  } else if (!mig_profile.empty()) {
+    per_replica = kWholeGpu.value;
+  }
+  return int64_t{replicas} * per_replica;
+}
+
 int64_t JobSpec::TotalGpuMilli() const {
   int64_t total = 0;
-  for (const TaskGroupSpec& g : task_groups) {
-    int64_t per_replica = g.gpu_share.value;
-    if (g.gpus_per_replica > 0) {
-      per_replica = int64_t{g.gpus_per_replica} * kWholeGpu.value;
-    } else if (!g.mig_profile.empty()) {
-      per_replica = kWholeGpu.value;
-    }
-    total += int64_t{g.replicas} * per_replica;
-  }
+  for (const TaskGroupSpec& g : task_groups) total += g.GpuMilli();
   return total;
 }
 

@@ -62,6 +62,8 @@ struct TaskGroupSpec {
   std::vector<std::string> command;
   std::map<std::string, std::string> env;
   SourceRef ref;
+
+  int64_t GpuMilli() const;  // all replicas: whole GPUs 1000 each, a MIG instance 1000, shares their milli
 };
 
 struct DataObject {

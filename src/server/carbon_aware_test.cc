@@ -288,12 +288,7 @@ TEST(CarbonAwareHttpTest, ServerAnswersTheSdkRoutes) {
                               "            - {name: \"0\", cpu: 32, memory: 256GiB, gpus: {model: H100-SXM, "
                               "count: 2, nvlink: nvswitch}}\n")
                   .ok());
-  ServerOptions o;
-  o.control.data_dir = dir.path() + "/data";
-  o.control.fleet_path = dir.path() + "/fleet.yaml";
-  o.control.carbon_path = dir.path() + "/carbon.yaml";
-  o.grpc_listen = "127.0.0.1:0";
-  o.http_listen = "127.0.0.1:0";
+  const ServerOptions o = LoopbackServerOptions(dir.path(), dir.path() + "/fleet.yaml", dir.path() + "/carbon.yaml");
   auto server = Server::Start(o);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   auto hp = SplitHostPort((*server)->http_address());

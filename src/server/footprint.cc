@@ -61,8 +61,7 @@ struct JobTotal {
 };
 
 Result<GpuPower> PowerOf(const CarbonConfig& cfg, const std::string& model) {
-  if (cfg.power.count(model)) return cfg.power.at(model);
-  if (auto p = DefaultGpuPower(model)) return *p;
+  if (auto p = cfg.GpuPowerOf(model)) return *p;
   return FailedPrecondition("no power figures for GPU model " + model +
                             " (add it under spec.power)");
 }

@@ -15,9 +15,8 @@ using std::chrono::minutes;
 
 const Time kT0 = Time(hours(24 * 365 * 56));
 
-Topology Fleet() {
-  return MustBuild(R"(  hubs:
-    - id: h
+// Hub h: PUE 1.5, $0.1/kWh, stand-in zone Z; one node of two H100-SXM.
+constexpr char kHubH[] = R"(    - id: h
       country: MA
       carbonZone: Z
       carbonZoneStandIn: true
@@ -27,8 +26,9 @@ Topology Fleet() {
         - id: r
           nodes:
             - {name: n1, cpu: 32, memory: 256GiB, gpus: {model: H100-SXM, count: 2, nvlink: nvswitch}}
-)");
-}
+)";
+
+Topology Fleet() { return MustBuild(std::string("  hubs:\n") + kHubH); }
 
 CarbonSignal Signal(std::optional<double> default_intensity, bool with_series) {
   CarbonConfig c;
@@ -198,18 +198,7 @@ TEST(Footprint, AWindowClipsRunsAndReadings) {
 // Hubs h (PUE 1.5, $0.1/kWh, stand-in zone Z at 200 g), g (PUE 1.2, $0.2/kWh, zone Y at 100 g)
 // and u (zone U without data), one node of two H100-SXM each.
 Topology ThreeHubs() {
-  return MustBuild(R"(  hubs:
-    - id: h
-      country: MA
-      carbonZone: Z
-      carbonZoneStandIn: true
-      pue: 1.5
-      energyPriceUsdPerKwh: 0.1
-      racks:
-        - id: r
-          nodes:
-            - {name: n1, cpu: 32, memory: 256GiB, gpus: {model: H100-SXM, count: 2, nvlink: nvswitch}}
-    - id: g
+  return MustBuild(std::string("  hubs:\n") + kHubH + R"(    - id: g
       country: MA
       carbonZone: Y
       pue: 1.2

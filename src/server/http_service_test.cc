@@ -45,13 +45,8 @@ class FootprintHttpTest : public ::testing::Test {
             "            - {name: \"1\", cpu: 32, memory: 256GiB, gpus: {model: H100-SXM, "
             "count: 2, nvlink: nvswitch}}\n")
             .ok());
-    ServerOptions o;
-    o.control.data_dir = dir_.path() + "/data";
-    o.control.fleet_path = dir_.path() + "/fleet.yaml";
-    o.control.carbon_path = dir_.path() + "/carbon.yaml";
+    ServerOptions o = LoopbackServerOptions(dir_.path(), dir_.path() + "/fleet.yaml", dir_.path() + "/carbon.yaml");
     o.control.cycle_interval = std::chrono::milliseconds(20);
-    o.grpc_listen = "127.0.0.1:0";
-    o.http_listen = "127.0.0.1:0";
     auto server = Server::Start(o);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);

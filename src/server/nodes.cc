@@ -296,7 +296,25 @@ Status ControlPlane::CheckGpuPower(NodeIdx idx, const v1::HeartbeatRequest& req)
 }
 
 void ControlPlane::ChargeGpuPower(NodeIdx idx, const v1::HeartbeatRequest& req) {
+  if (req.gpu_power().empty()) return;
   const Node& node = topo_.node(idx);
+  // The grants on this node of jobs whose runs are open (their tasks have started), found once
+  // for all of the heartbeat's readings.
+  struct Holder {
+    uint64_t job;
+    Time run_start;
+    const GpuGrant* grant;
+  };
+  std::vector<Holder> holders;
+  for (uint64_t id : active_) {
+    const Entry& e = jobs_.at(id);
+    if (e.rec.runs.empty() || e.rec.runs.back().end) continue;
+    for (const GroupPlacement& gp : e.rec.placement) {
+      for (const GpuGrant& g : gp.grants) {
+        if (topo_.gpu(g.gpu).node == idx) holders.push_back({id, e.rec.runs.back().start, &g});
+      }
+    }
+  }
   for (const v1::GpuPowerSample& p : req.gpu_power()) {
     GpuPowerReading cur;
     cur.index = p.index();
@@ -323,22 +341,15 @@ void ControlPlane::ChargeGpuPower(NodeIdx idx, const v1::HeartbeatRequest& req) 
     if (!found) continue;
     const std::string& hub = topo_.hub(node.hub).id;
     const std::string& model = topo_.model_of(gpu).name;
-    // The jobs holding the GPU with their runs open (their tasks have started): each gets its
-    // share of the interval since its run began.
-    for (uint64_t id : active_) {
-      const Entry& e = jobs_.at(id);
-      if (e.rec.runs.empty() || e.rec.runs.back().end) continue;
-      const Time from = std::max(t0, e.rec.runs.back().start);
+    // Each job holding the GPU gets its share of the interval since its run began.
+    for (const Holder& h : holders) {
+      if (h.grant->gpu != gpu) continue;
+      const Time from = std::max(t0, h.run_start);
       if (t1 <= from) continue;
       const double part = std::chrono::duration<double>(t1 - from).count() /
                           std::chrono::duration<double>(t1 - t0).count();
-      for (const GroupPlacement& gp : e.rec.placement) {
-        for (const GpuGrant& g : gp.grants) {
-          if (g.gpu != gpu) continue;
-          measured_[id].Add(hub, model, from, t1, *joules * part * EnergyShare(g),
-                            g.mig_shape >= 0 ? 1.0 : g.milli.value / 1000.0);
-        }
-      }
+      measured_[h.job].Add(hub, model, from, t1, *joules * part * EnergyShare(*h.grant),
+                           h.grant->mig_shape >= 0 ? 1.0 : h.grant->milli.value / 1000.0);
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/files.h"
+#include "server/server.h"
 
 namespace harch {
 
@@ -56,6 +57,19 @@ inline std::string JobYaml(const std::string& name, int replicas, int gpus, cons
          "  taskGroups:\n    - name: main\n      replicas: " + std::to_string(replicas) +
          "\n      gpusPerReplica: " + std::to_string(gpus) +
          "\n      cpuPerReplica: 1\n      memoryPerReplica: 1GiB\n      command: [sh, -c, '" + command + "']\n";
+}
+
+// A server on ephemeral loopback ports, its store in DIR/data; without a carbon config when
+// `carbon_path` is empty.
+inline ServerOptions LoopbackServerOptions(const std::string& dir, const std::string& fleet_path,
+                                           const std::string& carbon_path = "") {
+  ServerOptions o;
+  o.control.data_dir = dir + "/data";
+  o.control.fleet_path = fleet_path;
+  o.control.carbon_path = carbon_path;
+  o.grpc_listen = "127.0.0.1:0";
+  o.http_listen = "127.0.0.1:0";
+  return o;
 }
 
 // Polls `pred` until it holds or `timeout` passes (generous: CI machines are slow and shared).

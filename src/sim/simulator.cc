@@ -247,7 +247,7 @@ class Simulation {
       for (const auto& [key, count] : gpus) {
         const Hub& hub = topo_.hub(key.first);
         const std::string& model = topo_.catalog().at(key.second).name;
-        auto power = cfg.power.count(model) ? std::optional<GpuPower>(cfg.power.at(model)) : DefaultGpuPower(model);
+        const auto power = cfg.GpuPowerOf(model);
         if (!power) return InvalidArgument("--carbon: no power figures for GPU model " + model + " (add it under spec.power)");
         const HubRates rates{hub.pue, hub.energy_price_usd_per_kwh, cfg.gpu_hour_usd, cfg.spot_discount};
         GpuRun run{*t.run_start, end, count, cfg.utilisation, job.spec.spot_tolerant};

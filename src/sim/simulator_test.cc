@@ -163,6 +163,13 @@ TEST(SimulatorTest, ScriptedNodeFailureRequeuesItsJob) {
   EXPECT_DOUBLE_EQ(s["makespan_s"].get<double>(), 210.0);
 }
 
+// The one-node fleet with its hub in carbon zone Z.
+std::string WriteZoneZFleet(const std::string& dir) {
+  std::string fleet = kOneNode;
+  fleet.replace(fleet.find("country: MA"), 11, "country: MA\n      carbonZone: Z");
+  return Write(dir, "fleet.yaml", fleet);
+}
+
 // A carbon config for zone Z (z.csv in `dir`): H100s drawing 700 W at utilisation 1, no embodied
 // emissions, plus `extra` lines under spec.
 std::string WriteZoneZCarbon(const std::string& dir, const std::string& extra) {
@@ -179,9 +186,7 @@ std::string WriteZoneZCarbon(const std::string& dir, const std::string& extra) {
 TEST(SimulatorTest, CarbonAccountingAndDeadlineMisses) {
   const std::string dir = TempDir();
   SimOptions o;
-  std::string fleet = kOneNode;
-  fleet.replace(fleet.find("country: MA"), 11, "country: MA\n      carbonZone: Z");
-  o.fleet_path = Write(dir, "fleet.yaml", fleet);
+  o.fleet_path = WriteZoneZFleet(dir);
   o.workload = "jsonl:" + Write(dir, "trace.jsonl",
                                 R"({"id": "a", "arrival_s": 0, "duration_s": 100, "gpus_per_replica": 8, "deadline_s": 50}
 {"id": "b", "arrival_s": 10, "duration_s": 50, "gpus_per_replica": 4, "deadline_s": 1000}
@@ -214,9 +219,7 @@ TEST(SimulatorTest, CarbonAccountingAndDeadlineMisses) {
 TEST(SimulatorTest, InterruptibleJobPausesBetweenCleanHours) {
   const std::string dir = TempDir();
   SimOptions o;
-  std::string fleet = kOneNode;
-  fleet.replace(fleet.find("country: MA"), 11, "country: MA\n      carbonZone: Z");
-  o.fleet_path = Write(dir, "fleet.yaml", fleet);
+  o.fleet_path = WriteZoneZFleet(dir);
   o.workload = "jsonl:" + Write(dir, "trace.jsonl",
                                 R"({"id": "a", "arrival_s": 0, "duration_s": 7200, "gpus_per_replica": 8, "deadline_s": 18000, "interruptible": true}
 )");

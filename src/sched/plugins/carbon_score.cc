@@ -59,8 +59,7 @@ std::vector<LocatedData> Located(const Topology& topo, const JobSpec& spec) {
 }
 
 GpuPower PowerOf(const CarbonConfig& config, const GpuModel& model) {
-  if (auto it = config.power.find(model.name); it != config.power.end()) return it->second;
-  if (auto power = DefaultGpuPower(model.name)) return *power;
+  if (auto power = config.GpuPowerOf(model.name)) return *power;
   // As docs/carbon.md says: the model's board power, idle 12% of it.
   return GpuPower{0.12 * model.tdp_watts, static_cast<double>(model.tdp_watts)};
 }
@@ -96,8 +95,9 @@ class CarbonScore final : public ScorePlugin {
     const Duration run = job.spec.expected_duration.value_or(kDefaultRun);
     const GpuPower power = PowerOf(ctx.carbon->config(), topo.model_of(plan.grants.front().gpu));
     const double total_milli = static_cast<double>(std::max<int64_t>(1, job.spec.TotalGpuMilli()));
-    const double group_gpus = GroupMilli(group) / 1000.0;
-    const double transfer_share = GroupMilli(group) / total_milli;
+    const double group_milli = static_cast<double>(group.GpuMilli());
+    const double group_gpus = group_milli / 1000.0;
+    const double transfer_share = group_milli / total_milli;
     std::optional<double> slack_s;
     if (job.spec.deadline) slack_s = Seconds(*job.spec.deadline - ctx.now - run);
 
@@ -146,18 +146,6 @@ class CarbonScore final : public ScorePlugin {
       if (auto kg = total(HubIdx(i))) best = std::min(best, *kg);
     }
     return best / *mine;  // 1 for the best hub, less the worse
-  }
-
- private:
-  // The group's GPUs in thousandths, as JobSpec::TotalGpuMilli counts them.
-  static double GroupMilli(const TaskGroupSpec& g) {
-    int64_t per_replica = g.gpu_share.value;
-    if (g.gpus_per_replica > 0) {
-      per_replica = int64_t{g.gpus_per_replica} * kWholeGpu.value;
-    } else if (!g.mig_profile.empty()) {
-      per_replica = kWholeGpu.value;
-    }
-    return static_cast<double>(int64_t{g.replicas} * per_replica);
   }
 };
 
