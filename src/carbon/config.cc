@@ -206,7 +206,8 @@ Result<std::map<std::string, IntensitySeries>> LoadZones(const CarbonConfig& con
     }
     std::vector<IntensitySeries> parts;
     for (const std::string& f : z.files) {
-      const std::string path = config.base_dir.empty() ? f : config.base_dir + "/" + f;
+      const bool absolute = !f.empty() && f.front() == '/';
+      const std::string path = config.base_dir.empty() || absolute ? f : config.base_dir + "/" + f;
       auto text = ReadFile(path);
       if (!text.ok()) return text.status().WithContext(z.ref.ToString() + ": zone " + z.zone);
       Result<IntensitySeries> s = InvalidArgument("unreachable");

@@ -127,6 +127,17 @@ TEST_F(CarbonConfigTest, ZonesJoinTheirFilesAndSignalAnswers) {
   EXPECT_FALSE(signal->BestStart("ES", 1, t0 + hours(10), t0 + hours(12), hours(1)).has_value());
 }
 
+TEST_F(CarbonConfigTest, AbsoluteFilePathsAreUsedAsTheyAre) {
+  const std::string csv = Write("abs.csv", std::string(kHeader) + "2022-01-01 00:00:00,ES,100\n");
+  std::filesystem::create_directories(dir_ / "sub");
+  const std::string path = Write("sub/carbon.yaml", Config("  embodied: {kgPerGpu: 150, lifetime: 1460d}\n"
+                                                           "  zones:\n    - {zone: ES, format: electricitymaps-csv, "
+                                                           "files: [" + csv + "]}\n"));
+  auto signal = CarbonSignal::Load(path);
+  ASSERT_TRUE(signal.ok()) << signal.status().ToString();
+  EXPECT_EQ(signal->Zone("ES")->points().size(), 1u);
+}
+
 TEST_F(CarbonConfigTest, MissingFileAndBadRowAreReportedWithWhere) {
   const std::string path = Write("carbon.yaml", Config(kMinimal));
   auto missing = CarbonSignal::Load(path);

@@ -18,6 +18,7 @@ struct RunOptions {
   std::string timing = "on";
   std::string repair = "4h";
   std::string start;
+  std::string jobs = "jsonl";
 };
 
 int Run(RunOptions& o) {
@@ -26,6 +27,12 @@ int Run(RunOptions& o) {
     return kExitUsage;
   }
   o.sim.timing = o.timing == "on";
+  auto jobs = ParseJobLogFormat(o.jobs);
+  if (!jobs.ok()) {
+    std::cerr << "error: " << jobs.status().message() << "\n";
+    return kExitUsage;
+  }
+  o.sim.job_log = *jobs;
   for (const auto& f : o.faults) {
     auto fault = ParseFault(f);
     if (!fault.ok()) {
@@ -60,7 +67,9 @@ int Run(RunOptions& o) {
   }
   const auto& s = out->summary;
   std::cout << RenderCompareText({s}, {o.out});
-  std::cout << "wrote " << o.out << "/summary.json, timeseries.json, report.html\n";
+  std::cout << "wrote " << o.out << "/summary.json, timeseries.json, report.html"
+            << (o.sim.job_log == JobLogFormat::kNone ? "" : o.sim.job_log == JobLogFormat::kCsv ? ", jobs.csv" : ", jobs.jsonl")
+            << "\n";
   return kExitOk;
 }
 
@@ -127,6 +136,8 @@ void AddSimCommands(CLI::App& app, int* exit_code) {
                   "emissions and cost in summary.json")
       ->check(CLI::ExistingFile);
   sim->add_option("--start", o->start, "When simulated time starts (RFC 3339; default 2023-01-01T00:00:00Z)");
+  sim->add_option("--jobs", o->jobs, "Per-job record: jsonl (jobs.jsonl), csv (jobs.csv) or none")
+      ->capture_default_str();
   sim->add_option("--timing", o->timing, "Measure wall-clock decision latency (off: zeros)")
       ->check(CLI::IsMember({"on", "off"}))
       ->capture_default_str();

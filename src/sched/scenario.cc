@@ -12,6 +12,8 @@
 namespace harch {
 namespace {
 
+using scenario_print::Join;
+
 std::vector<std::string> Words(const std::string& line) {
   std::istringstream in(line);
   std::vector<std::string> out;
@@ -39,6 +41,8 @@ class Runner {
   Runner(std::string file, std::string source_dir)
       : file_(std::move(file)), source_dir_(std::move(source_dir)) {}
 
+  const std::string& transcript() const { return transcript_; }
+
   Status Run(const std::string& text) {
     std::vector<std::string> lines = Split(text, '\n');
     for (size_t i = 0; i < lines.size(); ++i) {
@@ -52,6 +56,8 @@ class Runner {
       if (w.size() == 2 && w[1] == "<<") {
         for (++i; i < lines.size() && lines[i] != "EOF"; ++i) body += lines[i] + "\n";
         if (i == lines.size()) return Error("heredoc without EOF");
+      } else {
+        Echo(Join(w, " "));
       }
       Status st = Command(w, body);
       if (!st.ok()) return st;
@@ -62,6 +68,26 @@ class Runner {
  private:
   Status Error(const std::string& msg) const {
     return InvalidArgument(file_ + ":" + std::to_string(line_) + ": " + msg);
+  }
+
+  // A command's echo; a blank line separates it from the previous command's output.
+  void Echo(const std::string& command) {
+    if (!transcript_.empty()) transcript_ += "\n";
+    transcript_ += "> " + command + "\n";
+  }
+  void Print(const std::string& line) { transcript_ += line + "\n"; }
+
+  // Moves the scheduler's new events into events_ and prints them.
+  void Drain() {
+    for (auto& e : sched_->TakeEvents()) {
+      Print(scenario_print::EventLine(e, NameOf(e.job)));
+      events_.push_back(std::move(e));
+    }
+  }
+
+  std::string NameOf(JobId id) const {
+    auto it = names_.find(id);
+    return it != names_.end() ? it->second : "job#" + std::to_string(id.value);
   }
 
   Status Command(const std::vector<std::string>& w, const std::string& body) {
@@ -93,14 +119,14 @@ class Runner {
       auto n = topo_->FindNode(w.size() > 1 ? w[1] : "");
       if (!n) return Error("no node " + (w.size() > 1 ? w[1] : ""));
       sched_->NodeDown(*n);
-      for (auto& e : sched_->TakeEvents()) events_.push_back(std::move(e));
+      Drain();
       return Status::Ok();
     }
     if (cmd == "gpu-fail") {
       auto g = topo_->FindGpu(w.size() > 1 ? w[1] : "");
       if (!g) return Error("no GPU " + (w.size() > 1 ? w[1] : ""));
       sched_->GpuFailed(*g);
-      for (auto& e : sched_->TakeEvents()) events_.push_back(std::move(e));
+      Drain();
       return Status::Ok();
     }
     if (cmd == "expect") return Expect(w, kv);
@@ -134,6 +160,8 @@ class Runner {
     auto topo = BuildTopology(*spec);
     if (!topo.ok()) return Error(topo.status().message());
     topo_ = std::make_unique<Topology>(std::move(topo).value());
+    if (!body.empty()) Echo("fleet " + scenario_print::FleetSummary(*topo_));
+    for (const std::string& line : scenario_print::FleetLines(*topo_)) Print(line);
     return Status::Ok();
   }
 
@@ -141,6 +169,8 @@ class Runner {
     auto q = ParseQueueConfig(body, file_ + ":queues");
     if (!q.ok()) return Error(q.status().message());
     queues_ = *q;
+    Echo("queues <inline, " + std::to_string(queues_.tenants.size()) + " tenants>");
+    for (const std::string& line : scenario_print::QueueLines(queues_)) Print(line);
     return Status::Ok();
   }
 
@@ -217,9 +247,14 @@ class Runner {
     auto id = sched_->Submit(spec);
     if (!id.ok()) {
       rejected_[w[1]] = id.status().message();
+      Print("rejected: " + id.status().message());
+      Drain();
       return Status::Ok();
     }
     ids_[w[1]] = *id;
+    names_[*id] = w[1];
+    jobs_.emplace_back(w[1], *id);
+    Drain();
     return Status::Ok();
   }
 
@@ -228,7 +263,12 @@ class Runner {
     if (!d.ok()) return Error(d.status().message());
     clock_.Advance(*d);
     sched_->Schedule();
-    for (auto& e : sched_->TakeEvents()) events_.push_back(std::move(e));
+    Print("time " + scenario_print::ClockText(clock_.Now() - kOrigin));
+    Drain();
+    Print("jobs:");
+    for (const std::string& line : scenario_print::JobTable(*sched_, *topo_, jobs_, kOrigin)) {
+      Print(line);
+    }
     return Status::Ok();
   }
 
@@ -237,7 +277,7 @@ class Runner {
     if (w.size() < 2 || !ids_.count(w[1])) return Error("unknown job " + (w.size() > 1 ? w[1] : ""));
     Status st = fn(ids_[w[1]]);
     if (!st.ok()) return Error(st.message());
-    for (auto& e : sched_->TakeEvents()) events_.push_back(std::move(e));
+    Drain();
     return Status::Ok();
   }
 
@@ -296,11 +336,7 @@ class Runner {
     const size_t from = events_.size() > 12 ? events_.size() - 12 : 0;
     for (size_t i = from; i < events_.size(); ++i) {
       const auto& e = events_[i];
-      std::string name;
-      for (const auto& [n, id] : ids_) {
-        if (id == e.job) name = n;
-      }
-      out += "\n    " + name + " " + e.type + ": " + e.message;
+      out += "\n    " + NameOf(e.job) + " " + e.type + ": " + e.message;
     }
     return out;
   }
@@ -310,19 +346,27 @@ class Runner {
   std::unique_ptr<Topology> topo_;
   QueueConfig queues_;
   std::string policy_ = "harch";
-  ManualClock clock_{Time(std::chrono::hours(24 * 365 * 56))};
+  static constexpr Time kOrigin{std::chrono::hours(24 * 365 * 56)};
+  ManualClock clock_{kOrigin};
   ManualClock budget_clock_;
   Random rng_{1};
   std::unique_ptr<Scheduler> sched_;
   std::map<std::string, JobId> ids_;
+  std::map<JobId, std::string> names_;
+  std::vector<std::pair<std::string, JobId>> jobs_;  // in submission order
   std::map<std::string, std::string> rejected_;
   std::vector<SchedEvent> events_;
+  std::string transcript_;
 };
 
 }  // namespace
 
-Status RunScenario(const std::string& text, const std::string& file, const std::string& source_dir) {
-  return Runner(file, source_dir).Run(text);
+Status RunScenario(const std::string& text, const std::string& file, const std::string& source_dir,
+                   std::string* transcript) {
+  Runner runner(file, source_dir);
+  Status st = runner.Run(text);
+  if (transcript) *transcript = runner.transcript();
+  return st;
 }
 
 }  // namespace harch

@@ -18,6 +18,7 @@
 #include "sched/scheduler.h"
 #include "sim/metrics.h"
 #include "sim/report.h"
+#include "sim/sovereignty_check.h"
 
 namespace harch {
 namespace {
@@ -53,6 +54,8 @@ struct Track {
   std::optional<Time> run_start;  // the current attempt's start, for carbon accounting
   Duration done{0};               // service time kept from runs that ended in a pause
   std::vector<GroupPlacement> placement;  // the current attempt's
+  std::vector<RunRecord> runs;            // for the per-job record
+  int preemptions = 0, losses = 0, pauses = 0;
 };
 
 // Energy, emissions and cost, summed per hub and overall (with --carbon).
@@ -70,7 +73,8 @@ class Simulation {
   Simulation(const SimOptions& o, Time start, Topology topo, Workload workload, QueueConfig queues,
              std::optional<CarbonSignal> carbon)
       : o_(o), epoch_(start), topo_(std::move(topo)), workload_(std::move(workload)),
-        rng_(o.seed), fault_rng_(o.seed ^ 0x5eedfa17ULL), clock_(epoch_), carbon_(std::move(carbon)) {
+        rng_(o.seed), fault_rng_(o.seed ^ 0x5eedfa17ULL), clock_(epoch_), carbon_(std::move(carbon)),
+        sovereignty_(SovereigntyChecker::ForFleet(topo_)) {
     tracks_.resize(workload_.jobs.size());
     sched_ = std::make_unique<Scheduler>(&topo_, PluginRegistry::Default().MakeProfile(o.policy).value(),
                                          queues, SchedulerConfig{}, &clock_, &rng_, &budget_);
@@ -112,6 +116,7 @@ class Simulation {
   }
 
   SimOutput Output(double wall_seconds) const;
+  std::vector<JobRecord> JobRecords() const;
   void SetFleetHash(std::string hash) { fleet_hash_ = std::move(hash); }
 
  private:
@@ -174,6 +179,7 @@ class Simulation {
         if (e.attempt != t.attempt || t.completed) return Status::Ok();  // preempted or lost since
         HARCH_CHECK(sched_->Finish(*t.id, true).ok());
         t.completed = e.at;
+        CloseRun(t, e.at, RunEnd::kFinished);
         HARCH_RETURN_IF_ERROR(EndRun(t, workload_.jobs[e.job], e.at));
         if (const auto& after = workload_.jobs[e.job].deadline_after) {
           ++carbon_totals_.jobs_with_deadline;
@@ -211,17 +217,22 @@ class Simulation {
       t.placement = job->placement;
       allocated_milli_ += t.milli;
       metrics_.max_allocated_milli = std::max(metrics_.max_allocated_milli, allocated_milli_);
-      CheckSovereignty(*job);
+      OpenRun(t, it->second, now);
       Push({now + workload_.jobs[it->second].service - t.done, EventType::kCompletion, 0, it->second, t.attempt});
     } else if (ev.type == "Paused") {  // an interruptible job between clean slots: work kept
       ++metrics_.carbon_pauses;
+      ++t.pauses;
+      CloseRun(t, now, RunEnd::kPaused);
       ++t.attempt;  // its pending completion no longer applies
       t.done += now - *t.run_start;
       HARCH_RETURN_IF_ERROR(EndRun(t, workload_.jobs[it->second], now));
       allocated_milli_ -= t.milli;
       t.milli = 0;
     } else if (ev.type == "Preempted" || ev.type == "Lost") {
-      (ev.type == "Preempted" ? metrics_.preemptions : metrics_.jobs_lost) += 1;
+      const bool preempted = ev.type == "Preempted";
+      (preempted ? metrics_.preemptions : metrics_.jobs_lost) += 1;
+      ++(preempted ? t.preemptions : t.losses);
+      CloseRun(t, now, preempted ? RunEnd::kPreempted : RunEnd::kLost);
       ++metrics_.jobs_requeued;
       ++t.attempt;  // its pending completion no longer applies
       // The run since its last start is lost; work kept by pauses (its checkpoints) is not, as
@@ -265,19 +276,36 @@ class Simulation {
     return Status::Ok();
   }
 
-  void CheckSovereignty(const Job& job) {
-    const auto allowed = AllowedJurisdiction(job.spec);
-    if (!allowed) return;
-    for (const auto& gp : job.placement) {
+  // A run starts: where it went is recorded, and checked against the data's tags as the
+  // workload gave them (the independent check, not the scheduler's filter).
+  void OpenRun(Track& t, size_t index, Time now) {
+    RunRecord run;
+    run.start_s = Seconds(now);
+    for (const auto& gp : t.placement) {
       for (const auto& g : gp.grants) {
-        const std::string& country = topo_.hub(topo_.gpu(g.gpu).hub).country;
-        if (std::find(allowed->begin(), allowed->end(), country) == allowed->end()) {
-          ++metrics_.sovereignty_violations;
-          return;
-        }
+        const Gpu& gpu = topo_.gpu(g.gpu);
+        run.hubs.push_back(topo_.hub(gpu.hub).id);
+        run.nodes.push_back(topo_.node(gpu.node).id);
+        run.models.push_back(topo_.model_of(g.gpu).name);
       }
     }
+    for (auto* v : {&run.hubs, &run.nodes, &run.models}) {
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
+    run.gpu_milli = t.milli;
+    const SimJob& job = workload_.jobs[index];
+    sovereignty_.Check(job.id, job.spec.data, run.nodes);
+    t.runs.push_back(std::move(run));
   }
+
+  void CloseRun(Track& t, Time now, RunEnd how) {
+    if (t.runs.empty() || t.runs.back().end_s) return;
+    t.runs.back().end_s = Seconds(now);
+    t.runs.back().end = how;
+  }
+
+  double Seconds(Time at) const { return std::chrono::duration<double>(at - epoch_).count(); }
 
   void Sample(Time now) {
     last_fragmentation_ = Summarize(topo_).fragmentation;
@@ -298,6 +326,7 @@ class Simulation {
   ManualClock budget_;  // never moves: the batch step always tries all its orders
   std::optional<CarbonSignal> carbon_;
   CarbonTotals carbon_totals_;
+  SovereigntyChecker sovereignty_;
   std::set<Time> wakeups_;
   std::unique_ptr<Scheduler> sched_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
@@ -329,7 +358,12 @@ SimOutput Simulation::Output(double wall_seconds) const {
     outcomes.push_back(o);
   }
   const double makespan = last_ ? std::chrono::duration<double>(*last_ - epoch_).count() : 0.0;
-  nlohmann::json summary = SummaryJson(outcomes, metrics_, makespan, total_gpus_);
+  RunMetrics metrics = metrics_;
+  metrics.sovereignty_violations = sovereignty_.violations();
+  nlohmann::json summary = SummaryJson(outcomes, metrics, makespan, total_gpus_);
+  summary["sovereignty"] = {{"placements_checked", sovereignty_.placements_checked()},
+                            {"violating_placements", sovereignty_.violations()},
+                            {"examples", sovereignty_.examples()}};
   summary["policy"] = o_.policy;
   summary["seed"] = o_.seed;
   summary["inputs"] = {
@@ -392,7 +426,32 @@ SimOutput Simulation::Output(double wall_seconds) const {
   summary["timing"] = {{"wall_seconds", o_.timing ? wall_seconds : 0.0},
                        {"simulated_events", processed_},
                        {"events_per_second", o_.timing && wall_seconds > 0 ? static_cast<double>(processed_) / wall_seconds : 0.0}};
-  return {summary, TimeseriesJson(metrics_, outcomes)};
+  return {summary, TimeseriesJson(metrics_, outcomes), JobRecords(), o_.job_log};
+}
+
+std::vector<JobRecord> Simulation::JobRecords() const {
+  std::vector<JobRecord> out;
+  out.reserve(tracks_.size());
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    const Track& t = tracks_[i];
+    const SimJob& job = workload_.jobs[i];
+    JobRecord r;
+    r.id = job.id;
+    r.tenant = job.spec.tenant;
+    r.qos = job.qos;
+    r.gpu_milli = job.spec.TotalGpuMilli();
+    r.arrival_s = std::chrono::duration<double>(job.arrival).count();
+    if (job.deadline_after) r.deadline_s = std::chrono::duration<double>(job.arrival + *job.deadline_after).count();
+    r.rejected = t.rejected;
+    r.reject_reason = t.reject_reason;
+    r.runs = t.runs;
+    if (t.completed) r.completed_s = Seconds(*t.completed);
+    r.preemptions = t.preemptions;
+    r.losses = t.losses;
+    r.pauses = t.pauses;
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace
@@ -464,7 +523,13 @@ Status WriteSimOutput(const SimOutput& out, const std::string& dir) {
   if (ec) return Status(Code::kUnavailable, dir + ": cannot create: " + ec.message());
   HARCH_RETURN_IF_ERROR(WriteFileAtomic(dir + "/summary.json", out.summary.dump(2) + "\n"));
   HARCH_RETURN_IF_ERROR(WriteFileAtomic(dir + "/timeseries.json", out.timeseries.dump() + "\n"));
-  return WriteFileAtomic(dir + "/report.html", RenderReport(out.summary, out.timeseries));
+  HARCH_RETURN_IF_ERROR(WriteFileAtomic(dir + "/report.html", RenderReport(out.summary, out.timeseries)));
+  switch (out.job_log) {
+    case JobLogFormat::kJsonl: return WriteFileAtomic(dir + "/jobs.jsonl", JobLogJsonl(out.jobs));
+    case JobLogFormat::kCsv: return WriteFileAtomic(dir + "/jobs.csv", JobLogCsv(out.jobs));
+    case JobLogFormat::kNone: return Status::Ok();
+  }
+  return Status::Ok();
 }
 
 }  // namespace harch

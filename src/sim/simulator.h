@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "sim/job_log.h"
 #include "sim/workload.h"
 
 namespace harch {
@@ -44,11 +45,15 @@ struct SimOptions {
   // When simulated time starts (arrivals are relative to it): the carbon series must cover it.
   // Unset: 2023-01-01, or with a carbon config the first instant every hub's zone has data for.
   std::optional<Time> start;
+  // The per-job record written next to summary.json: jobs.jsonl, jobs.csv, or none.
+  JobLogFormat job_log = JobLogFormat::kJsonl;
 };
 
 struct SimOutput {
   nlohmann::json summary;     // summary.json
   nlohmann::json timeseries;  // timeseries.json
+  std::vector<JobRecord> jobs;  // in workload order
+  JobLogFormat job_log = JobLogFormat::kJsonl;
 };
 
 Result<SimOutput> RunSimulation(const SimOptions& options);
@@ -56,7 +61,8 @@ Result<SimOutput> RunSimulation(const SimOptions& options);
 // Parses "6h:dakhla-h100-01-n01:down" (time from the start, node id, down|up).
 Result<ScriptedFault> ParseFault(std::string_view text);
 
-// Writes summary.json, timeseries.json and report.html into `dir` (created if missing).
+// Writes summary.json, timeseries.json, report.html and the per-job record (jobs.jsonl or
+// jobs.csv, as out.job_log says) into `dir` (created if missing).
 Status WriteSimOutput(const SimOutput& out, const std::string& dir);
 
 }  // namespace harch

@@ -46,6 +46,11 @@ struct KindChoice {
   double weight = 0;
 };
 
+struct JurisdictionChoice {
+  std::vector<std::string> countries;  // empty: no data constraint
+  double weight = 0;
+};
+
 struct SizeChoice {
   int replicas = 1;
   int gpus_per_replica = 0;
@@ -57,16 +62,12 @@ struct SizeChoice {
   bool exclusive = false;
   std::vector<DurationChoice> durations;  // empty: the global list
   std::vector<KindChoice> kinds;          // empty: the global list
+  std::vector<JurisdictionChoice> jurisdictions;  // empty: the global list
   double weight = 0;
 };
 
 struct TenantChoice {
   std::string tenant;
-  double weight = 0;
-};
-
-struct JurisdictionChoice {
-  std::vector<std::string> countries;  // empty: no data constraint
   double weight = 0;
 };
 
@@ -217,6 +218,24 @@ void ReadKindChoice(YamlContext& ctx, MapReader& e, KindChoice* k) {
   }
 }
 
+void ReadJurisdictionChoice(YamlContext& ctx, MapReader& e, JurisdictionChoice* j) {
+  auto cn = e.Require("countries");
+  if (!cn) return;
+  const std::string path = e.PathOf("countries");
+  if (cn->IsScalar() && cn->Scalar() == "none") return;  // no data constraint
+  if (!ctx.ReadStringList(*cn, path, &j->countries)) return;
+  if (j->countries.empty()) {
+    ctx.Fail(*cn, path, "must name at least one country, or be none");
+  }
+  for (size_t i = 0; i < j->countries.size() && !ctx.failed(); ++i) {
+    if (!IsCountryCode(j->countries[i])) {
+      ctx.Fail((*cn)[i], Index(path, i),
+               "must be an ISO 3166-1 alpha-2 code such as MA; got '" +
+                   j->countries[i] + "'");
+    }
+  }
+}
+
 void ReadSizeChoice(YamlContext& ctx, MapReader& e, SizeChoice* s) {
   const bool has_gpus = e.Has("gpus");
   const bool has_share = e.Has("gpuShare");
@@ -295,6 +314,8 @@ void ReadSizeChoice(YamlContext& ctx, MapReader& e, SizeChoice* s) {
               [&](MapReader& m, DurationChoice* d) { ReadDurationChoice(ctx, m, d); });
   ReadChoices(ctx, e, "kinds", false, &s->kinds,
               [&](MapReader& m, KindChoice* k) { ReadKindChoice(ctx, m, k); });
+  ReadChoices(ctx, e, "jurisdictions", false, &s->jurisdictions,
+              [&](MapReader& m, JurisdictionChoice* j) { ReadJurisdictionChoice(ctx, m, j); });
 }
 
 void ReadArrivals(YamlContext& ctx, const YAML::Node& n, Config* c) {
@@ -350,23 +371,7 @@ void ReadSpec(YamlContext& ctx, const YAML::Node& n, Config* c) {
     }
   });
   ReadChoices(ctx, m, "jurisdictions", false, &c->jurisdictions,
-              [&](MapReader& e, JurisdictionChoice* j) {
-                auto cn = e.Require("countries");
-                if (!cn) return;
-                const std::string path = e.PathOf("countries");
-                if (cn->IsScalar() && cn->Scalar() == "none") return;  // no data constraint
-                if (!ctx.ReadStringList(*cn, path, &j->countries)) return;
-                if (j->countries.empty()) {
-                  ctx.Fail(*cn, path, "must name at least one country, or be none");
-                }
-                for (size_t i = 0; i < j->countries.size() && !ctx.failed(); ++i) {
-                  if (!IsCountryCode(j->countries[i])) {
-                    ctx.Fail((*cn)[i], Index(path, i),
-                             "must be an ISO 3166-1 alpha-2 code such as MA; got '" +
-                                 j->countries[i] + "'");
-                  }
-                }
-              });
+              [&](MapReader& e, JurisdictionChoice* j) { ReadJurisdictionChoice(ctx, e, j); });
   ReadChoices(ctx, m, "priorities", false, &c->priorities, [&](MapReader& e, PriorityChoice* p) {
     std::string name;
     e.RequiredString("class", &name);
@@ -536,7 +541,7 @@ Status ReadSynthetic(const std::string& path, std::string_view text,
                                                                         : size.durations);
     const double service_s = DrawSeconds(durations, dist);
     const TenantChoice& tenant = Pick(tenants, c.tenants);
-    const JurisdictionChoice& where = Pick(jurisdictions, c.jurisdictions);
+    const JurisdictionChoice& where = Pick(jurisdictions, size.jurisdictions.empty() ? c.jurisdictions : size.jurisdictions);
     const PriorityChoice& prio = Pick(priorities, c.priorities);
     const KindChoice& kind = Pick(kinds, size.kinds.empty() ? c.kinds : size.kinds);
     const bool nvlink_required = nvlink.Bernoulli(c.gang_nvlink_required);
