@@ -50,7 +50,7 @@ std::string_view RunEndName(RunEnd e) {
   return "unfinished";
 }
 
-std::string_view JobRecord::Outcome() const {
+std::string_view SimJobRecord::Outcome() const {
   if (rejected) return "rejected";
   if (completed_s) return "completed";
   return runs.empty() ? "never-started" : "unfinished";
@@ -63,9 +63,9 @@ Result<JobLogFormat> ParseJobLogFormat(std::string_view text) {
   return InvalidArgument("--jobs: '" + std::string(text) + "' is not a format: jsonl, csv or none");
 }
 
-nlohmann::json JobRecordJson(const JobRecord& r) {
+nlohmann::json SimJobRecordJson(const SimJobRecord& r) {
   nlohmann::json runs = nlohmann::json::array();
-  for (const RunRecord& run : r.runs) {
+  for (const SimRunRecord& run : r.runs) {
     runs.push_back({{"start_s", run.start_s},
                     {"end_s", Optional(run.end_s)},
                     {"end", RunEndName(run.end)},
@@ -94,18 +94,18 @@ nlohmann::json JobRecordJson(const JobRecord& r) {
   return j;
 }
 
-std::string JobLogJsonl(const std::vector<JobRecord>& records) {
+std::string JobLogJsonl(const std::vector<SimJobRecord>& records) {
   std::string out;
-  for (const JobRecord& r : records) out += JobRecordJson(r).dump() + "\n";
+  for (const SimJobRecord& r : records) out += SimJobRecordJson(r).dump() + "\n";
   return out;
 }
 
-std::string JobLogCsv(const std::vector<JobRecord>& records) {
+std::string JobLogCsv(const std::vector<SimJobRecord>& records) {
   std::string out =
       "id,tenant,qos,gpu_milli,arrival_s,deadline_s,outcome,first_start_s,completed_s,queue_delay_s,jct_s,"
       "runs,preemptions,losses,pauses,last_hubs,last_nodes,last_models,reject_reason\n";
-  for (const JobRecord& r : records) {
-    const RunRecord* last = r.runs.empty() ? nullptr : &r.runs.back();
+  for (const SimJobRecord& r : records) {
+    const SimRunRecord* last = r.runs.empty() ? nullptr : &r.runs.back();
     const std::optional<double> first = r.runs.empty() ? std::nullopt : std::optional(r.runs.front().start_s);
     const std::optional<double> queue = first ? std::optional(*first - r.arrival_s) : std::nullopt;
     const std::optional<double> jct = r.completed_s ? std::optional(*r.completed_s - r.arrival_s) : std::nullopt;

@@ -19,7 +19,7 @@ enum class RunEnd { kFinished, kPreempted, kLost, kPaused, kUnfinished };
 std::string_view RunEndName(RunEnd e);
 
 // One run of a job: from a start to what ended it.
-struct RunRecord {
+struct SimRunRecord {
   double start_s = 0;                // from the start of the simulation
   std::optional<double> end_s;       // unset: still running when the simulation stopped
   RunEnd end = RunEnd::kUnfinished;
@@ -29,7 +29,7 @@ struct RunRecord {
   int64_t gpu_milli = 0;             // allocated: whole GPUs 1000 each
 };
 
-struct JobRecord {
+struct SimJobRecord {
   std::string id;
   std::string tenant;
   std::string qos;
@@ -38,7 +38,7 @@ struct JobRecord {
   std::optional<double> deadline_s;  // absolute, from the start of the simulation
   bool rejected = false;
   std::string reject_reason;
-  std::vector<RunRecord> runs;
+  std::vector<SimRunRecord> runs;
   std::optional<double> completed_s;
   int preemptions = 0;
   int losses = 0;
@@ -52,11 +52,11 @@ enum class JobLogFormat { kJsonl, kCsv, kNone };
 // "jsonl", "csv" or "none"; anything else is an error that lists them.
 Result<JobLogFormat> ParseJobLogFormat(std::string_view text);
 
-nlohmann::json JobRecordJson(const JobRecord& r);
+nlohmann::json SimJobRecordJson(const SimJobRecord& r);
 // One JSON object per line, in the order given.
-std::string JobLogJsonl(const std::vector<JobRecord>& records);
+std::string JobLogJsonl(const std::vector<SimJobRecord>& records);
 // A header and one row per job (RFC 4180 quoting); runs are summarised: the first start, the
 // completion, the number of runs, and where the last run was.
-std::string JobLogCsv(const std::vector<JobRecord>& records);
+std::string JobLogCsv(const std::vector<SimJobRecord>& records);
 
 }  // namespace harch

@@ -69,10 +69,10 @@ TEST(JobLogTest, RecordsEveryRunOfEveryJob) {
   const SimRun run = Simulate(JobLogFormat::kJsonl);
   const auto& jobs = run.out.jobs;
   ASSERT_EQ(jobs.size(), 4u);
-  std::map<std::string, const JobRecord*> by_id;
+  std::map<std::string, const SimJobRecord*> by_id;
   for (const auto& j : jobs) by_id[j.id] = &j;
 
-  const JobRecord& a = *by_id.at("a");
+  const SimJobRecord& a = *by_id.at("a");
   EXPECT_EQ(a.Outcome(), "completed");
   ASSERT_EQ(a.runs.size(), 2u);
   EXPECT_EQ(a.runs[0].start_s, 0);
@@ -87,16 +87,16 @@ TEST(JobLogTest, RecordsEveryRunOfEveryJob) {
   EXPECT_EQ(a.completed_s, 160);
   EXPECT_EQ(a.preemptions, 1);
 
-  const JobRecord& b = *by_id.at("b");
+  const SimJobRecord& b = *by_id.at("b");
   ASSERT_EQ(b.runs.size(), 1u);
   EXPECT_EQ(b.runs[0].start_s, 10);
   EXPECT_EQ(b.completed_s, 60);
 
-  const JobRecord& c = *by_id.at("c");
+  const SimJobRecord& c = *by_id.at("c");
   EXPECT_EQ(c.Outcome(), "rejected");
   EXPECT_FALSE(c.reject_reason.empty());
 
-  const JobRecord& d = *by_id.at("d");
+  const SimJobRecord& d = *by_id.at("d");
   EXPECT_EQ(d.tenant, "t/x");
   EXPECT_EQ(d.runs.at(0).nodes, std::vector<std::string>{"rm-m"});
   EXPECT_EQ(d.completed_s, 30);
@@ -140,7 +140,7 @@ TEST(JobLogTest, CsvSummarisesRunsAndQuotesFields) {
 }
 
 TEST(JobLogTest, CsvQuotesCommasQuotesAndLineBreaks) {
-  JobRecord r;
+  SimJobRecord r;
   r.id = "x";
   r.rejected = true;
   r.reject_reason = "no fit, \"H100\"\nanywhere";

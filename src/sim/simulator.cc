@@ -54,7 +54,7 @@ struct Track {
   std::optional<Time> run_start;  // the current attempt's start, for carbon accounting
   Duration done{0};               // service time kept from runs that ended in a pause
   std::vector<GroupPlacement> placement;  // the current attempt's
-  std::vector<RunRecord> runs;            // for the per-job record
+  std::vector<SimRunRecord> runs;            // for the per-job record
   int preemptions = 0, losses = 0, pauses = 0;
 };
 
@@ -116,7 +116,7 @@ class Simulation {
   }
 
   SimOutput Output(double wall_seconds) const;
-  std::vector<JobRecord> JobRecords() const;
+  std::vector<SimJobRecord> JobRecords() const;
   void SetFleetHash(std::string hash) { fleet_hash_ = std::move(hash); }
 
  private:
@@ -279,7 +279,7 @@ class Simulation {
   // A run starts: where it went is recorded, and checked against the data's tags as the
   // workload gave them (the independent check, not the scheduler's filter).
   void OpenRun(Track& t, size_t index, Time now) {
-    RunRecord run;
+    SimRunRecord run;
     run.start_s = Seconds(now);
     for (const auto& gp : t.placement) {
       for (const auto& g : gp.grants) {
@@ -429,13 +429,13 @@ SimOutput Simulation::Output(double wall_seconds) const {
   return {summary, TimeseriesJson(metrics_, outcomes), JobRecords(), o_.job_log};
 }
 
-std::vector<JobRecord> Simulation::JobRecords() const {
-  std::vector<JobRecord> out;
+std::vector<SimJobRecord> Simulation::JobRecords() const {
+  std::vector<SimJobRecord> out;
   out.reserve(tracks_.size());
   for (size_t i = 0; i < tracks_.size(); ++i) {
     const Track& t = tracks_[i];
     const SimJob& job = workload_.jobs[i];
-    JobRecord r;
+    SimJobRecord r;
     r.id = job.id;
     r.tenant = job.spec.tenant;
     r.qos = job.qos;

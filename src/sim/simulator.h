@@ -52,7 +52,7 @@ struct SimOptions {
 struct SimOutput {
   nlohmann::json summary;     // summary.json
   nlohmann::json timeseries;  // timeseries.json
-  std::vector<JobRecord> jobs;  // in workload order
+  std::vector<SimJobRecord> jobs;  // in workload order
   JobLogFormat job_log = JobLogFormat::kJsonl;
 };
 
