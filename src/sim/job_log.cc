@@ -1,5 +1,6 @@
 #include "sim/job_log.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace harch {
@@ -56,6 +57,23 @@ std::string_view SimJobRecord::Outcome() const {
   return runs.empty() ? "never-started" : "unfinished";
 }
 
+std::optional<double> SimJobRecord::FirstStart() const {
+  return runs.empty() ? std::nullopt : std::optional(runs.front().start_s);
+}
+
+std::optional<double> SimJobRecord::QueueDelay() const {
+  const auto first = FirstStart();
+  return first ? std::optional(*first - arrival_s) : std::nullopt;
+}
+
+std::optional<double> SimJobRecord::Jct() const {
+  return completed_s ? std::optional(*completed_s - arrival_s) : std::nullopt;
+}
+
+int SimJobRecord::Ends(RunEnd how) const {
+  return static_cast<int>(std::count_if(runs.begin(), runs.end(), [&](const SimRunRecord& r) { return r.end == how; }));
+}
+
 Result<JobLogFormat> ParseJobLogFormat(std::string_view text) {
   if (text == "jsonl") return JobLogFormat::kJsonl;
   if (text == "csv") return JobLogFormat::kCsv;
@@ -74,7 +92,6 @@ nlohmann::json SimJobRecordJson(const SimJobRecord& r) {
                     {"models", run.models},
                     {"gpu_milli", run.gpu_milli}});
   }
-  const std::optional<double> first_start = r.runs.empty() ? std::nullopt : std::optional(r.runs.front().start_s);
   nlohmann::json j{{"id", r.id},
                    {"tenant", r.tenant},
                    {"qos", r.qos},
@@ -82,13 +99,13 @@ nlohmann::json SimJobRecordJson(const SimJobRecord& r) {
                    {"arrival_s", r.arrival_s},
                    {"deadline_s", Optional(r.deadline_s)},
                    {"outcome", r.Outcome()},
-                   {"first_start_s", Optional(first_start)},
+                   {"first_start_s", Optional(r.FirstStart())},
                    {"completed_s", Optional(r.completed_s)},
-                   {"queue_delay_s", first_start ? nlohmann::json(*first_start - r.arrival_s) : nlohmann::json(nullptr)},
-                   {"jct_s", r.completed_s ? nlohmann::json(*r.completed_s - r.arrival_s) : nlohmann::json(nullptr)},
-                   {"preemptions", r.preemptions},
-                   {"losses", r.losses},
-                   {"pauses", r.pauses},
+                   {"queue_delay_s", Optional(r.QueueDelay())},
+                   {"jct_s", Optional(r.Jct())},
+                   {"preemptions", r.Ends(RunEnd::kPreempted)},
+                   {"losses", r.Ends(RunEnd::kLost)},
+                   {"pauses", r.Ends(RunEnd::kPaused)},
                    {"runs", runs}};
   if (r.rejected) j["reject_reason"] = r.reject_reason;
   return j;
@@ -106,14 +123,12 @@ std::string JobLogCsv(const std::vector<SimJobRecord>& records) {
       "runs,preemptions,losses,pauses,last_hubs,last_nodes,last_models,reject_reason\n";
   for (const SimJobRecord& r : records) {
     const SimRunRecord* last = r.runs.empty() ? nullptr : &r.runs.back();
-    const std::optional<double> first = r.runs.empty() ? std::nullopt : std::optional(r.runs.front().start_s);
-    const std::optional<double> queue = first ? std::optional(*first - r.arrival_s) : std::nullopt;
-    const std::optional<double> jct = r.completed_s ? std::optional(*r.completed_s - r.arrival_s) : std::nullopt;
     const std::vector<std::string> fields = {
         CsvField(r.id), CsvField(r.tenant), CsvField(r.qos), std::to_string(r.gpu_milli), Number(r.arrival_s),
-        Number(r.deadline_s), std::string(r.Outcome()), Number(first), Number(r.completed_s), Number(queue),
-        Number(jct), std::to_string(r.runs.size()), std::to_string(r.preemptions), std::to_string(r.losses),
-        std::to_string(r.pauses), CsvField(last ? Joined(last->hubs, ';') : ""),
+        Number(r.deadline_s), std::string(r.Outcome()), Number(r.FirstStart()), Number(r.completed_s),
+        Number(r.QueueDelay()), Number(r.Jct()), std::to_string(r.runs.size()),
+        std::to_string(r.Ends(RunEnd::kPreempted)), std::to_string(r.Ends(RunEnd::kLost)),
+        std::to_string(r.Ends(RunEnd::kPaused)), CsvField(last ? Joined(last->hubs, ';') : ""),
         CsvField(last ? Joined(last->nodes, ';') : ""), CsvField(last ? Joined(last->models, ';') : ""),
         CsvField(r.reject_reason)};
     out += Joined(fields, ',') + "\n";

@@ -40,12 +40,13 @@ struct SimJobRecord {
   std::string reject_reason;
   std::vector<SimRunRecord> runs;
   std::optional<double> completed_s;
-  int preemptions = 0;
-  int losses = 0;
-  int pauses = 0;
 
   // "completed", "rejected", "never-started" or "unfinished".
   std::string_view Outcome() const;
+  std::optional<double> FirstStart() const;
+  std::optional<double> QueueDelay() const;  // first start - arrival
+  std::optional<double> Jct() const;         // completion - arrival
+  int Ends(RunEnd how) const;                // runs that ended so: preemptions, losses, pauses
 };
 
 enum class JobLogFormat { kJsonl, kCsv, kNone };

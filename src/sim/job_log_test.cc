@@ -85,7 +85,7 @@ TEST(JobLogTest, RecordsEveryRunOfEveryJob) {
   EXPECT_EQ(a.runs[1].end_s, 160);
   EXPECT_EQ(a.runs[1].end, RunEnd::kFinished);
   EXPECT_EQ(a.completed_s, 160);
-  EXPECT_EQ(a.preemptions, 1);
+  EXPECT_EQ(a.Ends(RunEnd::kPreempted), 1);
 
   const SimJobRecord& b = *by_id.at("b");
   ASSERT_EQ(b.runs.size(), 1u);

@@ -54,8 +54,7 @@ struct Track {
   std::optional<Time> run_start;  // the current attempt's start, for carbon accounting
   Duration done{0};               // service time kept from runs that ended in a pause
   std::vector<GroupPlacement> placement;  // the current attempt's
-  std::vector<SimRunRecord> runs;            // for the per-job record
-  int preemptions = 0, losses = 0, pauses = 0;
+  std::vector<SimRunRecord> runs;         // for the per-job record
 };
 
 // Energy, emissions and cost, summed per hub and overall (with --carbon).
@@ -221,7 +220,6 @@ class Simulation {
       Push({now + workload_.jobs[it->second].service - t.done, EventType::kCompletion, 0, it->second, t.attempt});
     } else if (ev.type == "Paused") {  // an interruptible job between clean slots: work kept
       ++metrics_.carbon_pauses;
-      ++t.pauses;
       CloseRun(t, now, RunEnd::kPaused);
       ++t.attempt;  // its pending completion no longer applies
       t.done += now - *t.run_start;
@@ -231,7 +229,6 @@ class Simulation {
     } else if (ev.type == "Preempted" || ev.type == "Lost") {
       const bool preempted = ev.type == "Preempted";
       (preempted ? metrics_.preemptions : metrics_.jobs_lost) += 1;
-      ++(preempted ? t.preemptions : t.losses);
       CloseRun(t, now, preempted ? RunEnd::kPreempted : RunEnd::kLost);
       ++metrics_.jobs_requeued;
       ++t.attempt;  // its pending completion no longer applies
@@ -446,9 +443,6 @@ std::vector<SimJobRecord> Simulation::JobRecords() const {
     r.reject_reason = t.reject_reason;
     r.runs = t.runs;
     if (t.completed) r.completed_s = Seconds(*t.completed);
-    r.preemptions = t.preemptions;
-    r.losses = t.losses;
-    r.pauses = t.pauses;
     out.push_back(std::move(r));
   }
   return out;
